@@ -1,0 +1,332 @@
+//! The storage conformance suite, written once and run against every backend.
+//!
+//! A backend crate's test builds its store on an **empty** namespace (a fresh directory, a
+//! fresh database, table or bucket) and calls [`report_store_suite`] or [`blob_sink_suite`].
+//! Each check panics with a message naming the check and the backend, like `assert!`.
+//!
+//! ```no_run
+//! # async fn demo(store: std::sync::Arc<dyn cityflow_core::ReportStore>) {
+//! cityflow_core::conformance::report_store_suite(store.as_ref()).await;
+//! # }
+//! ```
+
+use bytes::Bytes;
+use chrono::NaiveDate;
+use futures_util::future::join_all;
+
+use crate::error::ErrorKind;
+use crate::model::*;
+use crate::store::{BlobKey, BlobSink, DateRange, ReportStore, CSV_CONTENT_TYPE};
+
+fn day(s: &str) -> NaiveDate {
+    s.parse().expect("valid test date")
+}
+
+/// A report exercising every field: exact doubles (0.1, 1e-7, 21880.515012897125), large
+/// integers, nulls, non-ASCII text, every section non-empty. `seed` varies the figures so two
+/// reports of the same date differ.
+pub fn sample_report(date: NaiveDate, seed: u32) -> DailyReport {
+    let arc = |i: u32| ArcStats {
+        date,
+        identifiant_arc: format!("{}", 5000 + i),
+        libelle: format!("Quai_des_Célestins_{i}; \"bis\""),
+        debit_horaire_moyen: 4728.302325581395 + f64::from(seed),
+        debit_journalier_total: 9_007_199_254_740_991 - u64::from(i),
+        debit_max: 6057 + u64::from(seed),
+        taux_occupation_moyen: if i == 1 { None } else { Some(0.1) },
+        etat_trafic_dominant: "Pré-saturé".into(),
+        heure_pic: Some("2025-11-04T17:00:00+01:00".into()),
+        temps_perdu_minutes: 1e-7,
+        temps_perdu_total_minutes: 21880.515012897125,
+        congestion_alerte: i % 2 == 0,
+        arrondissement: "75004".into(),
+        geo_point_2d: Some("48.85038153783919, 2.415013682752968".into()),
+        zone_fallback: None,
+        longueur_metres: Some(165.2489047255196),
+    };
+    let mut figures = std::collections::BTreeMap::new();
+    figures.insert(
+        "series".to_string(),
+        serde_json::json!([[1, 2.5, null], {"k": "v"}, []]),
+    );
+    DailyReport {
+        date,
+        generated_at: Timestamp::parse("2025-11-05T06:30:00.123456+01:00").unwrap(),
+        summary: Summary {
+            total_vehicules_paris: 6_017_669_532 + u64::from(seed),
+            temps_perdu_total_minutes: 247731.455309913,
+            nombre_troncons_satures: 25,
+            taux_disponibilite_capteurs: Some(97.77777777777777),
+            total_velos_paris: 4699,
+        },
+        top_10_troncons_frequentes: (0..10).map(arc).collect(),
+        top_10_zones_congestionnees: vec![
+            ZoneEntry::Zone(ZoneStats {
+                zone: "75016".into(),
+                temps_perdu_total_minutes: 890.9567171415712,
+                debit_journalier_total: 441656,
+                nombre_troncons: 120,
+                nombre_troncons_satures: 3,
+            }),
+            ZoneEntry::LegacyArc(arc(11)),
+        ],
+        alertes_congestion: vec![CongestionAlert {
+            arc: arc(12),
+            severite: Some(Severity::Critique),
+            debut_congestion: Some("2025-11-04T08:00:00+01:00".into()),
+            duree_heures: Some(3),
+            taux_occupation_max: Some(99.99112),
+        }],
+        capteurs_defaillants: vec![
+            FailingSensor {
+                id_compteur: "100003098-101003098".into(),
+                kind: SensorKind::Bike,
+                raison: None,
+                heures_manquantes: None,
+            },
+            FailingSensor {
+                id_compteur: "5462".into(),
+                kind: SensorKind::Comptage,
+                raison: Some("débit absent plus de 6 heures consécutives".into()),
+                heures_manquantes: Some(vec![0, 1, 2, 3, 4, 5, 6]),
+            },
+        ],
+        chantiers_actifs: vec![Roadwork {
+            identifiant: "CP002664".into(),
+            typologie: "2".into(),
+            impact: "IMPASSE".into(),
+            arrondissement: None,
+        }],
+        evolution_vs_semaine_precedente: Evolution {
+            note: Some("Nécessite données historiques pour comparaison".into()),
+            figures,
+        },
+        meteo_impact: Some(WeatherImpact {
+            date: Some(date),
+            temp_moyenne: Some(11.6),
+            temp_min: Some(-7.3),
+            temp_max: Some(15.6),
+            precip_totale: Some(0.0),
+            vent_moyen: None,
+            conditions: Some("Partially cloudy".into()),
+            impact_mobilite: Some(50.0),
+        }),
+    }
+}
+
+fn stored(date: NaiveDate, seed: u32) -> StoredReport {
+    StoredReport::new(
+        sample_report(date, seed),
+        Timestamp::parse("2025-11-05T06:31:00+01:00").unwrap(),
+    )
+}
+
+/// Runs every [`ReportStore`] check against `store`, which must hold no report at start.
+pub async fn report_store_suite(store: &dyn ReportStore) {
+    let name = store.describe();
+    assert!(!name.is_empty(), "describe() must name the target");
+    let d1 = day("2031-01-01");
+    let d2 = day("2031-01-02");
+    let d3 = day("2031-01-03");
+
+    // not found
+    let err = store.get(d1).await.expect_err("get of a missing date");
+    assert_eq!(err.kind(), ErrorKind::NotFound, "[{name}] missing date: {err}");
+    assert!(
+        err.to_string().contains("2031-01-01"),
+        "[{name}] a not-found message names the date: {err}"
+    );
+    assert_eq!(
+        store.list(DateRange::ALL).await.unwrap(),
+        Vec::<NaiveDate>::new(),
+        "[{name}] the store must start empty"
+    );
+
+    // put / get round trip, exactly equal
+    let first = stored(d1, 1);
+    let location = store.put(&first).await.expect("put");
+    assert!(!location.is_empty(), "[{name}] put returns a location");
+    let back = store.get(d1).await.expect("get after put");
+    assert_eq!(back, first, "[{name}] the report must round-trip equal");
+
+    // overwrite is an upsert
+    let second = stored(d1, 2);
+    store.put(&second).await.expect("second put");
+    assert_eq!(
+        store.get(d1).await.unwrap(),
+        second,
+        "[{name}] a second put replaces the first"
+    );
+    assert_eq!(
+        store.list(DateRange::ALL).await.unwrap(),
+        vec![d1],
+        "[{name}] one report per date after two puts"
+    );
+
+    // concurrent puts of one date leave one report, equal to one of those written
+    let writes: Vec<StoredReport> = (10..15).map(|s| stored(d2, s)).collect();
+    let results = join_all(writes.iter().map(|r| store.put(r))).await;
+    for r in results {
+        r.expect("concurrent put");
+    }
+    assert_eq!(
+        store.list(DateRange::ALL).await.unwrap(),
+        vec![d1, d2],
+        "[{name}] concurrent puts of one date leave one report"
+    );
+    let winner = store.get(d2).await.unwrap();
+    assert!(
+        writes.contains(&winner),
+        "[{name}] the stored report is one of those written, whole"
+    );
+
+    // list by range, sorted
+    store.put(&stored(d3, 3)).await.unwrap();
+    let range = |f: Option<&str>, t: Option<&str>| {
+        DateRange::new(f.map(day), t.map(day)).expect("valid range")
+    };
+    assert_eq!(store.list(DateRange::ALL).await.unwrap(), vec![d1, d2, d3]);
+    assert_eq!(
+        store
+            .list(range(Some("2031-01-02"), Some("2031-01-03")))
+            .await
+            .unwrap(),
+        vec![d2, d3],
+        "[{name}] inclusive range"
+    );
+    assert_eq!(
+        store.list(range(Some("2031-01-02"), None)).await.unwrap(),
+        vec![d2, d3],
+        "[{name}] open-ended range"
+    );
+    assert_eq!(
+        store.list(range(None, Some("2031-01-01"))).await.unwrap(),
+        vec![d1],
+        "[{name}] range open at the start"
+    );
+    assert!(
+        store
+            .list(range(Some("2030-01-01"), Some("2030-12-31")))
+            .await
+            .unwrap()
+            .is_empty(),
+        "[{name}] empty range"
+    );
+
+    // delete, and delete again
+    store.delete(d2).await.expect("delete");
+    let err = store.get(d2).await.expect_err("get after delete");
+    assert_eq!(err.kind(), ErrorKind::NotFound, "[{name}] after delete: {err}");
+    store
+        .delete(d2)
+        .await
+        .expect("deleting a missing report succeeds");
+    assert_eq!(store.list(DateRange::ALL).await.unwrap(), vec![d1, d3]);
+
+    for d in [d1, d3] {
+        store.delete(d).await.unwrap();
+    }
+    assert!(store.list(DateRange::ALL).await.unwrap().is_empty());
+}
+
+/// Runs every [`BlobSink`] check against `sink`, which must hold no blob at start.
+pub async fn blob_sink_suite(sink: &dyn BlobSink) {
+    let name = sink.describe();
+    assert!(!name.is_empty(), "describe() must name the target");
+    let k1 = BlobKey::report_csv(day("2031-01-01"));
+    let k2 = BlobKey::report_csv(day("2031-01-02"));
+    let nested = BlobKey::new("archive/2031/daily_report_2031-01-03.csv").unwrap();
+
+    // not found
+    let err = sink.get(&k1).await.expect_err("get of a missing key");
+    assert_eq!(err.kind(), ErrorKind::NotFound, "[{name}] missing key: {err}");
+    assert!(
+        err.to_string().contains(k1.as_str()),
+        "[{name}] a not-found message names the key: {err}"
+    );
+    assert!(sink.list("").await.unwrap().is_empty(), "[{name}] must start empty");
+
+    // put / get
+    let csv = "Section;Valeur\nTotal vélos Paris;4699\n\"a;b\";\"dit \"\"x\"\"\"\n";
+    let location = sink
+        .put(&k1, Bytes::from(csv), CSV_CONTENT_TYPE)
+        .await
+        .expect("put");
+    assert_eq!(location, sink.location(&k1), "[{name}] put returns location()");
+    assert!(
+        location.ends_with(k1.as_str()),
+        "[{name}] the location ends with the key: {location}"
+    );
+    assert_eq!(sink.get(&k1).await.unwrap(), Bytes::from(csv));
+
+    // overwrite
+    sink.put(&k1, Bytes::from_static(b"v2"), CSV_CONTENT_TYPE)
+        .await
+        .unwrap();
+    assert_eq!(sink.get(&k1).await.unwrap(), Bytes::from_static(b"v2"));
+
+    // binary and empty payloads, nested keys
+    let binary: Vec<u8> = (0..=255u8).cycle().take(70_000).collect();
+    sink.put(&k2, Bytes::from(binary.clone()), "application/octet-stream")
+        .await
+        .unwrap();
+    assert_eq!(sink.get(&k2).await.unwrap(), Bytes::from(binary));
+    sink.put(&nested, Bytes::new(), CSV_CONTENT_TYPE)
+        .await
+        .unwrap();
+    assert_eq!(sink.get(&nested).await.unwrap(), Bytes::new());
+
+    // concurrent puts of one key leave one whole blob
+    let payloads: Vec<Bytes> = (0..5u8).map(|i| Bytes::from(vec![i; 100_000])).collect();
+    let results = join_all(
+        payloads
+            .iter()
+            .map(|p| sink.put(&k2, p.clone(), CSV_CONTENT_TYPE)),
+    )
+    .await;
+    for r in results {
+        r.expect("concurrent put");
+    }
+    let winner = sink.get(&k2).await.unwrap();
+    assert!(
+        payloads.contains(&winner),
+        "[{name}] concurrent puts leave one whole blob"
+    );
+
+    // list by prefix, sorted
+    assert_eq!(
+        sink.list("").await.unwrap(),
+        vec![nested.clone(), k1.clone(), k2.clone()],
+        "[{name}] every key, sorted, no staging files"
+    );
+    assert_eq!(
+        sink.list("daily_report_").await.unwrap(),
+        vec![k1.clone(), k2.clone()]
+    );
+    assert_eq!(sink.list("archive/").await.unwrap(), vec![nested.clone()]);
+    assert!(sink.list("nothing-here").await.unwrap().is_empty());
+
+    // invalid keys never reach a backend
+    for bad in ["../escape.csv", "/abs.csv", "a\\b.csv", "nul\0.csv"] {
+        assert_eq!(
+            BlobKey::new(bad).unwrap_err().kind(),
+            ErrorKind::InvalidInput,
+            "{bad:?}"
+        );
+    }
+
+    // delete, and delete again
+    sink.delete(&k1).await.expect("delete");
+    assert_eq!(
+        sink.get(&k1).await.unwrap_err().kind(),
+        ErrorKind::NotFound,
+        "[{name}] after delete"
+    );
+    sink.delete(&k1)
+        .await
+        .expect("deleting a missing blob succeeds");
+    for k in [&k2, &nested] {
+        sink.delete(k).await.unwrap();
+    }
+    assert!(sink.list("").await.unwrap().is_empty());
+}

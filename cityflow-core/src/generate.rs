@@ -1,0 +1,351 @@
+//! Report generation from a directory of metrics files in the old tool's format.
+//!
+//! For a date `D` the directory may hold:
+//!
+//! | file | feeds |
+//! |---|---|
+//! | `comptages_metrics_D.json` | summary (from `global_metrics`), top 10 arcs, top 10 zones, congestion alerts (20 at most) |
+//! | `bikes_metrics_D.json` | `total_velos_paris` (Σ `total_jour`), failing bike counters |
+//! | `weather_metrics_D.json` | `meteo_impact` |
+//! | `chantiers_metrics_D.json` | `chantiers_actifs` |
+//!
+//! (`traffic_metrics_D.json`, RATP disruptions, has no section in the road report and is not
+//! read.) A missing file leaves its sections empty and yields a warning naming it; no file at
+//! all is an error; a malformed file is an error naming the file, line and column. In every
+//! error case no report is produced, so nothing can be exported.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
+
+use crate::error::{Error, Result};
+use crate::model::{
+    ArcStats, CongestionAlert, DailyReport, Evolution, FailingSensor, Roadwork, SensorKind,
+    Severity, Summary, Timestamp, WeatherImpact, ZoneEntry, MAX_ALERTS, TOP_N,
+};
+
+/// A report and what the generator has to say about how it was made.
+#[derive(Debug, Clone)]
+pub struct Generated {
+    pub report: DailyReport,
+    /// One line per missing input, naming the file and the sections left empty.
+    pub warnings: Vec<String>,
+    /// The files that were read.
+    pub inputs: Vec<PathBuf>,
+}
+
+/// The metrics file kinds, in the order they are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricsKind {
+    Comptages,
+    Bikes,
+    Weather,
+    Chantiers,
+}
+
+impl MetricsKind {
+    pub const ALL: [MetricsKind; 4] = [
+        MetricsKind::Comptages,
+        MetricsKind::Bikes,
+        MetricsKind::Weather,
+        MetricsKind::Chantiers,
+    ];
+
+    fn stem(self) -> &'static str {
+        match self {
+            MetricsKind::Comptages => "comptages",
+            MetricsKind::Bikes => "bikes",
+            MetricsKind::Weather => "weather",
+            MetricsKind::Chantiers => "chantiers",
+        }
+    }
+
+    /// `comptages_metrics_2025-11-04.json`, …
+    pub fn file_name(self, date: NaiveDate) -> String {
+        format!("{}_metrics_{}.json", self.stem(), date.format("%Y-%m-%d"))
+    }
+
+    /// The report sections this file feeds, for warnings.
+    fn sections(self) -> &'static str {
+        match self {
+            MetricsKind::Comptages => {
+                "summary road figures, top 10 tronçons, top 10 zones and congestion alerts are empty"
+            }
+            MetricsKind::Bikes => "total_velos_paris is 0 and no failing bike counter is listed",
+            MetricsKind::Weather => "meteo_impact is null",
+            MetricsKind::Chantiers => "chantiers_actifs is empty",
+        }
+    }
+}
+
+impl fmt::Display for MetricsKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.stem())
+    }
+}
+
+/// Builds the report of `date` from the metrics files in `dir`; see the module docs.
+pub fn generate_from_metrics_dir(
+    dir: &Path,
+    date: NaiveDate,
+    generated_at: Timestamp,
+) -> Result<Generated> {
+    let shown = dir.display().to_string();
+    match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => {
+            return Err(Error::invalid_input(
+                shown,
+                "metrics directory is not a directory",
+            ))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(Error::invalid_input(
+                shown,
+                "metrics directory does not exist",
+            ))
+        }
+        Err(e) => {
+            return Err(Error::invalid_input(
+                shown,
+                format!("metrics directory cannot be read: {e}"),
+            ))
+        }
+    }
+
+    let mut inputs = Vec::new();
+    let mut warnings = Vec::new();
+    let mut comptages: Option<ComptagesMetrics> = None;
+    let mut bikes: Option<BikesMetrics> = None;
+    let mut weather: Option<WeatherMetrics> = None;
+    let mut chantiers: Option<ChantiersMetrics> = None;
+
+    for kind in MetricsKind::ALL {
+        let path = dir.join(kind.file_name(date));
+        let loaded = match kind {
+            MetricsKind::Comptages => load(&path)?.map(|m| comptages = Some(m)),
+            MetricsKind::Bikes => load(&path)?.map(|m| bikes = Some(m)),
+            MetricsKind::Weather => load(&path)?.map(|m| weather = Some(m)),
+            MetricsKind::Chantiers => load(&path)?.map(|m| chantiers = Some(m)),
+        };
+        match loaded {
+            Some(()) => inputs.push(path),
+            None => warnings.push(format!(
+                "{} not found: {}",
+                path.display(),
+                kind.sections()
+            )),
+        }
+    }
+
+    if inputs.is_empty() {
+        let expected: Vec<String> = MetricsKind::ALL
+            .iter()
+            .map(|k| k.file_name(date))
+            .collect();
+        return Err(Error::invalid_input(
+            shown,
+            format!(
+                "no metrics file for {date} (expected any of {})",
+                expected.join(", ")
+            ),
+        ));
+    }
+
+    let mut report = DailyReport::empty(date, generated_at);
+    report.evolution_vs_semaine_precedente = Evolution {
+        note: Some("Nécessite données historiques pour comparaison".into()),
+        ..Evolution::default()
+    };
+
+    if let Some(c) = comptages {
+        let g = c.global_metrics;
+        report.summary = Summary {
+            total_vehicules_paris: g.total_vehicules_jour,
+            temps_perdu_total_minutes: g.temps_perdu_total_paris,
+            nombre_troncons_satures: g.nombre_troncons_satures,
+            taux_disponibilite_capteurs: g.taux_disponibilite_capteurs,
+            total_velos_paris: 0,
+        };
+        report.top_10_troncons_frequentes = c.top_10_troncons.into_iter().take(TOP_N).collect();
+        report.top_10_zones_congestionnees = c
+            .top_10_zones_congestionnees
+            .into_iter()
+            .take(TOP_N)
+            .collect();
+        report.alertes_congestion = c
+            .alertes_congestion
+            .into_iter()
+            .take(MAX_ALERTS)
+            .map(with_severity)
+            .collect();
+    }
+    if let Some(b) = bikes {
+        report.summary.total_velos_paris = b.metrics.iter().map(|m| m.total_jour).sum();
+        report.capteurs_defaillants = b
+            .failing_sensors
+            .into_iter()
+            .map(|id| FailingSensor {
+                id_compteur: id,
+                kind: SensorKind::Bike,
+                raison: None,
+                heures_manquantes: None,
+            })
+            .collect();
+    }
+    if let Some(w) = weather {
+        report.meteo_impact = Some(w.metrics);
+    }
+    if let Some(c) = chantiers {
+        report.chantiers_actifs = c.into_roadworks();
+    }
+
+    Ok(Generated {
+        report,
+        warnings,
+        inputs,
+    })
+}
+
+/// The old tool's alerts carry no severity; it is derived from the highest occupancy known
+/// for the alert (its maximum when present, else its mean) with the rule of
+/// [`Severity::from_taux`].
+fn with_severity(mut alert: CongestionAlert) -> CongestionAlert {
+    if alert.severite.is_none() {
+        alert.severite = alert
+            .taux_occupation_max
+            .or(alert.arc.taux_occupation_moyen)
+            .map(Severity::from_taux);
+    }
+    alert
+}
+
+/// Reads and parses `path`; `Ok(None)` when it does not exist.
+fn load<T: DeserializeOwned>(path: &Path) -> Result<Option<T>> {
+    let shown = path.display().to_string();
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(_) if path.is_dir() => {
+            return Err(Error::invalid_input(
+                shown,
+                "is a directory, not a metrics file",
+            ))
+        }
+        Err(e) => {
+            return Err(Error::invalid_input(
+                shown,
+                format!("cannot be read: {e}"),
+            ))
+        }
+    };
+    serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+        Error::invalid_input(
+            shown,
+            format!(
+                "malformed metrics file at line {} column {}: {}",
+                e.line(),
+                e.column(),
+                strip_position(&e)
+            ),
+        )
+    })
+}
+
+/// serde_json appends " at line L column C" to its messages; we give the position first.
+fn strip_position(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" at line ") {
+        Some(i) => text[..i].to_string(),
+        None => text,
+    }
+}
+
+#[derive(Deserialize)]
+struct ComptagesMetrics {
+    global_metrics: GlobalMetrics,
+    #[serde(default)]
+    top_10_troncons: Vec<ArcStats>,
+    #[serde(default)]
+    top_10_zones_congestionnees: Vec<ZoneEntry>,
+    #[serde(default)]
+    alertes_congestion: Vec<CongestionAlert>,
+}
+
+#[derive(Deserialize)]
+struct GlobalMetrics {
+    #[serde(deserialize_with = "crate::model::whole_number")]
+    total_vehicules_jour: u64,
+    temps_perdu_total_paris: f64,
+    #[serde(deserialize_with = "crate::model::whole_number")]
+    nombre_troncons_satures: u64,
+    taux_disponibilite_capteurs: Option<f64>,
+}
+
+#[derive(Deserialize)]
+struct BikesMetrics {
+    metrics: Vec<BikeCounter>,
+    #[serde(default)]
+    failing_sensors: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct BikeCounter {
+    #[serde(deserialize_with = "crate::model::whole_number")]
+    total_jour: u64,
+}
+
+#[derive(Deserialize)]
+struct WeatherMetrics {
+    metrics: WeatherImpact,
+}
+
+#[derive(Deserialize)]
+struct ChantiersMetrics {
+    chantiers_actifs: Vec<RoadworkInput>,
+}
+
+/// The old files write `typologie` as a string; other exports as a number. Both are read.
+#[derive(Deserialize)]
+struct RoadworkInput {
+    identifiant: String,
+    #[serde(deserialize_with = "string_or_number")]
+    typologie: String,
+    #[serde(default)]
+    impact: Option<String>,
+    #[serde(default)]
+    arrondissement: Option<String>,
+}
+
+impl From<RoadworkInput> for Roadwork {
+    fn from(r: RoadworkInput) -> Self {
+        Roadwork {
+            identifiant: r.identifiant,
+            typologie: r.typologie,
+            impact: r.impact.unwrap_or_default(),
+            arrondissement: r.arrondissement,
+        }
+    }
+}
+
+impl ChantiersMetrics {
+    fn into_roadworks(self) -> Vec<Roadwork> {
+        self.chantiers_actifs.into_iter().map(Roadwork::from).collect()
+    }
+}
+
+fn string_or_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum StringOrNumber {
+        S(String),
+        N(serde_json::Number),
+    }
+    Ok(match StringOrNumber::deserialize(deserializer)? {
+        StringOrNumber::S(s) => s,
+        StringOrNumber::N(n) => n.to_string(),
+    })
+}

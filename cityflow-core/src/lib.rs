@@ -1,0 +1,42 @@
+//! # cityflow-core
+//!
+//! The heart of CityFlow Reports, Paris's daily road-traffic report:
+//!
+//! - [`model`]: the report ([`DailyReport`]) with the exact JSON keys of the existing reports,
+//!   and the envelope every store saves ([`StoredReport`]);
+//! - [`store`]: the object-safe storage traits [`ReportStore`] (JSON documents by date) and
+//!   [`BlobSink`] (CSV and other blobs by key), with their extension traits;
+//! - [`error`]: the one error type, whose [`ErrorKind`] tells callers what to do;
+//! - [`render`]: the CSV rendering;
+//! - [`generate`]: building a report from the old tool's metrics files.
+//!
+//! Backends live in their own crates (`cityflow-storage-fs`, `-mongo`, `-aws`); the
+//! `cityflow-storage` factory picks them from the environment.
+//!
+//! ```
+//! use cityflow_core::{render_csv, DailyReport, Timestamp};
+//! let date = "2025-11-04".parse().unwrap();
+//! let report = DailyReport::empty(date, Timestamp::now());
+//! assert!(render_csv(&report).starts_with("Section;Valeur\n"));
+//! ```
+
+pub mod error;
+pub mod generate;
+pub mod model;
+pub mod render;
+pub mod store;
+
+#[cfg(feature = "conformance")]
+pub mod conformance;
+
+pub use error::{redact_url, BoxError, Error, ErrorKind, Result};
+pub use generate::{generate_from_metrics_dir, Generated, MetricsKind};
+pub use model::{
+    report_id, ArcStats, CongestionAlert, DailyReport, Evolution, FailingSensor, Roadwork,
+    SensorKind, Severity, StoredReport, Summary, Timestamp, WeatherImpact, ZoneEntry, ZoneStats,
+    MAX_ALERTS, TOP_N,
+};
+pub use render::render_csv;
+pub use store::{
+    BlobKey, BlobSink, BlobSinkExt, DateRange, ReportStore, ReportStoreExt, CSV_CONTENT_TYPE,
+};

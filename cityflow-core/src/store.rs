@@ -1,0 +1,248 @@
+//! The two storage abstractions every backend implements.
+//!
+//! - [`ReportStore`]: JSON report documents, one per date (files, MongoDB, DynamoDB).
+//! - [`BlobSink`]: opaque blobs by key (the CSV in a directory or in S3).
+//!
+//! Both traits are small and object-safe, so callers hold `Arc<dyn ReportStore>` and
+//! `Arc<dyn BlobSink>` chosen at run time by the factory; conveniences live in the extension
+//! traits [`ReportStoreExt`] and [`BlobSinkExt`], implemented for every store.
+
+use std::fmt;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use chrono::NaiveDate;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::model::{DailyReport, StoredReport, Timestamp};
+
+/// An inclusive range of dates; either end may be open.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DateRange {
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+}
+
+impl DateRange {
+    /// Every date.
+    pub const ALL: DateRange = DateRange {
+        from: None,
+        to: None,
+    };
+
+    /// `from..=to`, either end open; an inverted range is invalid input.
+    pub fn new(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<Self> {
+        if let (Some(f), Some(t)) = (from, to) {
+            if f > t {
+                return Err(Error::invalid_input(
+                    "date range",
+                    format!("--from {f} is after --to {t}"),
+                ));
+            }
+        }
+        Ok(DateRange { from, to })
+    }
+
+    /// Whether `date` lies in the range.
+    pub fn contains(&self, date: NaiveDate) -> bool {
+        self.from.is_none_or(|f| date >= f) && self.to.is_none_or(|t| date <= t)
+    }
+}
+
+/// Where JSON reports are kept: one document per date, saved by upsert.
+///
+/// Implementations must make `put` idempotent (saving a date again replaces the previous
+/// document: one document per date, however many runs, concurrent or not) and all-or-nothing
+/// (a failed or interrupted `put` leaves the previous document or none, never a partial one).
+#[async_trait]
+pub trait ReportStore: Send + Sync + fmt::Debug {
+    /// Saves the report of `report.date`, replacing any previous one. Returns where it went,
+    /// as users will see it (a path, `mongodb://…/cityflow.reports/daily_report_D`, …).
+    async fn put(&self, report: &StoredReport) -> Result<String>;
+
+    /// The report of `date`; [`Error::NotFound`] when there is none.
+    async fn get(&self, date: NaiveDate) -> Result<StoredReport>;
+
+    /// The dates that have a report within `range`, sorted ascending.
+    async fn list(&self, range: DateRange) -> Result<Vec<NaiveDate>>;
+
+    /// Removes the report of `date`. Removing a report that does not exist succeeds, so that
+    /// deletes can be retried.
+    async fn delete(&self, date: NaiveDate) -> Result<()>;
+
+    /// A human description of the target for messages, secrets redacted
+    /// (`directory output/reports`, `MongoDB mongodb://host:27017/ database cityflow`).
+    fn describe(&self) -> String;
+}
+
+/// Where blobs (the CSV report) are written, by key relative to the sink's root.
+///
+/// `put` replaces any previous blob with the same key and is all-or-nothing.
+#[async_trait]
+pub trait BlobSink: Send + Sync + fmt::Debug {
+    /// Writes `bytes` at `key`; returns the location as users will see it
+    /// (`output/reports/daily_report_2025-11-04.csv`, `s3://bucket/reports/…`).
+    async fn put(&self, key: &BlobKey, bytes: Bytes, content_type: &str) -> Result<String>;
+
+    /// The blob at `key`; [`Error::NotFound`] when there is none.
+    async fn get(&self, key: &BlobKey) -> Result<Bytes>;
+
+    /// Every key starting with `prefix` (plain string prefix), sorted.
+    async fn list(&self, prefix: &str) -> Result<Vec<BlobKey>>;
+
+    /// Removes the blob at `key`; removing a missing blob succeeds.
+    async fn delete(&self, key: &BlobKey) -> Result<()>;
+
+    /// The location `put` would return for `key`, without touching the target.
+    fn location(&self, key: &BlobKey) -> String;
+
+    /// A human description of the target for messages, secrets redacted.
+    fn describe(&self) -> String;
+}
+
+/// Conveniences over any [`ReportStore`].
+#[async_trait]
+pub trait ReportStoreExt: ReportStore {
+    /// The report of `date`, or `None` when there is none.
+    async fn get_opt(&self, date: NaiveDate) -> Result<Option<StoredReport>> {
+        match self.get(date).await {
+            Ok(r) => Ok(Some(r)),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Wraps `report` in its envelope, stamped `exported_at`, and saves it.
+    async fn put_report(&self, report: &DailyReport, exported_at: Timestamp) -> Result<String> {
+        self.put(&StoredReport::new(report.clone(), exported_at))
+            .await
+    }
+}
+
+impl<T: ReportStore + ?Sized> ReportStoreExt for T {}
+
+/// Conveniences over any [`BlobSink`].
+#[async_trait]
+pub trait BlobSinkExt: BlobSink {
+    /// Writes the CSV report of `date` at `daily_report_D.csv`.
+    async fn put_report_csv(&self, date: NaiveDate, csv: String) -> Result<String> {
+        self.put(&BlobKey::report_csv(date), Bytes::from(csv), CSV_CONTENT_TYPE)
+            .await
+    }
+
+    /// The blob at `key`, or `None` when there is none.
+    async fn get_opt(&self, key: &BlobKey) -> Result<Option<Bytes>> {
+        match self.get(key).await {
+            Ok(b) => Ok(Some(b)),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+impl<T: BlobSink + ?Sized> BlobSinkExt for T {}
+
+/// The content type of the CSV report.
+pub const CSV_CONTENT_TYPE: &str = "text/csv; charset=utf-8";
+
+/// A validated blob key: a relative, `/`-separated path.
+///
+/// Rejected: the empty key, an absolute path, `.` or `..` components, empty components
+/// (`a//b`), backslashes, NUL and other control characters. These rules make a key safe to
+/// join to a directory and unambiguous as an S3 key.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct BlobKey(String);
+
+impl BlobKey {
+    /// Validates `key`.
+    pub fn new(key: impl Into<String>) -> Result<Self> {
+        let key = key.into();
+        let reject = |why: &str| {
+            Err(Error::invalid_input(
+                "blob key",
+                format!("{:?} {why}", key.escape_debug().to_string()),
+            ))
+        };
+        if key.is_empty() {
+            return reject("is empty");
+        }
+        if key.len() > 1024 {
+            return reject("is longer than 1024 bytes");
+        }
+        if key.starts_with('/') {
+            return reject("is an absolute path; keys are relative to the sink's root");
+        }
+        if key.contains('\\') {
+            return reject("contains a backslash");
+        }
+        if key.chars().any(|c| c.is_control()) {
+            return reject("contains NUL or another control character");
+        }
+        for part in key.split('/') {
+            match part {
+                "" => return reject("has an empty path component"),
+                "." | ".." => return reject("contains a `.` or `..` component"),
+                _ => {}
+            }
+        }
+        Ok(BlobKey(key))
+    }
+
+    /// `daily_report_YYYY-MM-DD.csv`.
+    pub fn report_csv(date: NaiveDate) -> Self {
+        BlobKey(format!("{}.csv", crate::model::report_id(date)))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for BlobKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl AsRef<str> for BlobKey {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_validated() {
+        for bad in [
+            "",
+            "/etc/passwd",
+            "../x.csv",
+            "a/../../x",
+            "a/./b",
+            "a//b",
+            "a\\b",
+            "a\0b",
+            "a\nb",
+        ] {
+            let err = BlobKey::new(bad).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidInput, "{bad:?}");
+        }
+        for good in ["daily_report_2025-11-04.csv", "2025/11/r.csv", "a..b.csv"] {
+            assert_eq!(BlobKey::new(good).unwrap().as_str(), good);
+        }
+    }
+
+    #[test]
+    fn date_ranges_are_inclusive_and_checked() {
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        let r = DateRange::new(Some(d("2025-11-01")), Some(d("2025-11-03"))).unwrap();
+        assert!(r.contains(d("2025-11-01")));
+        assert!(r.contains(d("2025-11-03")));
+        assert!(!r.contains(d("2025-11-04")));
+        assert!(DateRange::ALL.contains(d("1999-01-01")));
+        assert!(DateRange::new(Some(d("2025-11-03")), Some(d("2025-11-01"))).is_err());
+    }
+}
