@@ -1,0 +1,150 @@
+//! JSON reports as files: `ROOT/daily_report_D.json`.
+
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use cityflow_core::{report_id, DateRange, Error, ReportStore, Result, StoredReport};
+
+use crate::atomic::{blocking, io_error, write_atomic};
+
+/// A [`ReportStore`] keeping one pretty-printed JSON envelope per date in a directory.
+///
+/// Construction touches nothing; the directory is created by the first `put`.
+#[derive(Debug, Clone)]
+pub struct FsReportStore {
+    root: PathBuf,
+}
+
+impl FsReportStore {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        FsReportStore { root: root.into() }
+    }
+
+    /// The directory holding the reports.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The file of `date`'s report.
+    pub fn path_of(&self, date: NaiveDate) -> PathBuf {
+        self.root.join(format!("{}.json", report_id(date)))
+    }
+}
+
+/// `daily_report_YYYY-MM-DD.json` → the date.
+fn date_of_file_name(name: &str) -> Option<NaiveDate> {
+    let date = name.strip_prefix("daily_report_")?.strip_suffix(".json")?;
+    // Exactly YYYY-MM-DD, so that `daily_report_2025-1-4.json` is not taken for a report.
+    if date.len() != 10 {
+        return None;
+    }
+    NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()
+}
+
+#[async_trait]
+impl ReportStore for FsReportStore {
+    async fn put(&self, report: &StoredReport) -> Result<String> {
+        let path = self.path_of(report.date);
+        let mut bytes = serde_json::to_vec_pretty(report).map_err(|e| {
+            Error::backend(
+                path.display().to_string(),
+                "cannot serialize the report",
+                e,
+            )
+        })?;
+        bytes.push(b'\n');
+        let what = format!("report for {}", report.date);
+        let target = path.clone();
+        blocking(&path, move || {
+            write_atomic(&target, &bytes).map_err(|e| io_error(&target, &what, "write", e))?;
+            Ok(target.display().to_string())
+        })
+        .await
+    }
+
+    async fn get(&self, date: NaiveDate) -> Result<StoredReport> {
+        let path = self.path_of(date);
+        let target = path.clone();
+        blocking(&path, move || {
+            let what = format!("report for {date}");
+            let bytes = std::fs::read(&target).map_err(|e| match e.kind() {
+                // Name the directory, where the user looks for reports.
+                std::io::ErrorKind::NotFound => Error::not_found(
+                    format!("directory {}", target.parent().unwrap_or(&target).display()),
+                    what.clone(),
+                ),
+                _ => io_error(&target, &what, "read", e),
+            })?;
+            serde_json::from_slice(&bytes).map_err(|e| {
+                Error::backend(
+                    target.display().to_string(),
+                    format!("{what} is not a valid stored report"),
+                    e,
+                )
+            })
+        })
+        .await
+    }
+
+    async fn list(&self, range: DateRange) -> Result<Vec<NaiveDate>> {
+        let root = self.root.clone();
+        blocking(&self.root, move || {
+            let entries = match std::fs::read_dir(&root) {
+                Ok(entries) => entries,
+                // No directory yet: no report yet.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+                Err(e) => return Err(io_error(&root, "reports", "list", e)),
+            };
+            let mut dates = Vec::new();
+            for entry in entries {
+                let entry = entry.map_err(|e| io_error(&root, "reports", "list", e))?;
+                if let Some(date) = entry.file_name().to_str().and_then(date_of_file_name) {
+                    if range.contains(date) {
+                        dates.push(date);
+                    }
+                }
+            }
+            dates.sort_unstable();
+            Ok(dates)
+        })
+        .await
+    }
+
+    async fn delete(&self, date: NaiveDate) -> Result<()> {
+        let path = self.path_of(date);
+        let target = path.clone();
+        blocking(&path, move || match std::fs::remove_file(&target) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io_error(&target, &format!("report for {date}"), "delete", e)),
+        })
+        .await
+    }
+
+    fn describe(&self) -> String {
+        format!("directory {}", self.root.display())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_report_files_are_listed() {
+        assert_eq!(
+            date_of_file_name("daily_report_2025-11-04.json"),
+            NaiveDate::from_ymd_opt(2025, 11, 4)
+        );
+        for other in [
+            "daily_report_2025-11-04.csv",
+            "daily_report_2025-1-4.json",
+            ".daily_report_2025-11-04.json.1.2.cityflow-tmp",
+            "daily_report_2025-13-04.json",
+            "notes.json",
+        ] {
+            assert_eq!(date_of_file_name(other), None, "{other}");
+        }
+    }
+}
