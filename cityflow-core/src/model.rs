@@ -287,6 +287,20 @@ pub fn report_id(date: NaiveDate) -> String {
     format!("daily_report_{}", date.format("%Y-%m-%d"))
 }
 
+/// Parses a calendar date written `YYYY-MM-DD` (exactly), with a message saying what was
+/// expected.
+pub fn parse_date(text: &str) -> Result<NaiveDate, String> {
+    let t = text.trim();
+    if t.len() == 10 {
+        if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
+            return Ok(d);
+        }
+    }
+    Err(format!(
+        "{text:?} is not a valid date (expected YYYY-MM-DD, e.g. 2025-11-04)"
+    ))
+}
+
 /// An instant with its UTC offset, written as RFC 3339 (`2025-11-04T05:31:50.926576+00:00`).
 ///
 /// On input, a timestamp without an offset, as the old tool wrote them

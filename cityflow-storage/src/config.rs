@@ -1,0 +1,552 @@
+//! The pure decision: environment map → [`StorageConfig`].
+
+use std::fmt;
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use cityflow_core::{redact_url, Error, Result};
+use cityflow_storage_fs::FsConfig;
+use serde::Serialize;
+
+use crate::env::EnvMap;
+
+/// Where the code runs, as the old tool said it: on a developer's machine or in AWS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    Local,
+    Aws,
+}
+
+impl fmt::Display for Mode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Mode::Local => "local",
+            Mode::Aws => "aws",
+        })
+    }
+}
+
+/// Where the CSV report goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CsvBackend {
+    /// `$OUTPUT_DIR/reports`.
+    LocalDir,
+    /// `s3://$S3_REPORTS_BUCKET/$S3_REPORTS_PREFIX/`.
+    S3,
+}
+
+/// Where the JSON report goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JsonBackend {
+    /// `$OUTPUT_DIR/reports/daily_report_D.json`, the embedded default.
+    File,
+    MongoDb,
+    DynamoDb,
+}
+
+impl JsonBackend {
+    /// The valid values of `DATABASE_TYPE`.
+    pub const VALID: &'static str = "mongodb, dynamodb, file";
+
+    /// The name users know, upper case as the old tool printed it.
+    pub fn label(self) -> &'static str {
+        match self {
+            JsonBackend::File => "FILE",
+            JsonBackend::MongoDb => "MONGODB",
+            JsonBackend::DynamoDb => "DYNAMODB",
+        }
+    }
+}
+
+/// MongoDB settings (`MONGODB_URL`, `MONGODB_DATABASE`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct MongoSettings {
+    /// The connection string; may hold a password: print [`MongoSettings::redacted_url`].
+    pub url: String,
+    pub database: String,
+}
+
+impl MongoSettings {
+    pub const DEFAULT_URL: &'static str = "mongodb://localhost:27017/";
+    pub const DEFAULT_DATABASE: &'static str = "cityflow";
+
+    /// The URL with any password replaced by `***`.
+    pub fn redacted_url(&self) -> String {
+        redact_url(&self.url)
+    }
+}
+
+impl fmt::Debug for MongoSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MongoSettings")
+            .field("url", &self.redacted_url())
+            .field("database", &self.database)
+            .finish()
+    }
+}
+
+/// AWS settings. Credentials are not here: the SDK's default chain reads them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsSettings {
+    pub region: String,
+    pub dynamodb_table: String,
+    pub s3_bucket: String,
+    /// Key prefix in the bucket, without leading or trailing `/` (may be empty).
+    pub s3_prefix: String,
+}
+
+impl AwsSettings {
+    pub const DEFAULT_REGION: &'static str = "us-east-1";
+    pub const DEFAULT_TABLE: &'static str = "cityflow-daily-reports";
+    pub const DEFAULT_BUCKET: &'static str = "cityflow-reports";
+    pub const DEFAULT_PREFIX: &'static str = "reports";
+}
+
+/// Everything the factory decided from the environment, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StorageConfig {
+    pub mode: Mode,
+    pub csv: CsvBackend,
+    pub json: JsonBackend,
+    pub fs: FsConfig,
+    pub mongo: MongoSettings,
+    pub aws: AwsSettings,
+    /// `METRICS_DIR`, default `$OUTPUT_DIR/metrics`.
+    pub metrics_dir: PathBuf,
+    /// `REPORT_DATE`, when set.
+    pub report_date: Option<NaiveDate>,
+}
+
+/// One variable as `cityflow env` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VariableReport {
+    pub name: &'static str,
+    /// The value in effect (defaults applied, secrets redacted).
+    pub value: String,
+    /// Whether the value comes from the environment (or `.env`) rather than the default.
+    pub set: bool,
+}
+
+/// A trimmed, non-empty value of `name`.
+fn get<'a>(env: &'a EnvMap, name: &str) -> Option<&'a str> {
+    env.get(name).map(|v| v.trim()).filter(|v| !v.is_empty())
+}
+
+fn flag(env: &EnvMap, name: &str) -> Result<bool> {
+    match get(env, name).map(|v| v.to_ascii_lowercase()) {
+        None => Ok(false),
+        Some(v) => match v.as_str() {
+            "true" | "1" | "yes" | "on" => Ok(true),
+            "false" | "0" | "no" | "off" => Ok(false),
+            _ => Err(Error::config(
+                name,
+                format!(
+                    "unknown value {:?}; valid values: true, false (also 1/0, yes/no, on/off)",
+                    env[name]
+                ),
+            )),
+        },
+    }
+}
+
+impl StorageConfig {
+    /// Decides mode and targets from `env` and validates every setting. Pure: no I/O.
+    pub fn from_env(env: &EnvMap) -> Result<Self> {
+        let aws_execution = get(env, "AWS_EXECUTION_ENV").is_some();
+        let use_s3 = flag(env, "USE_S3")?;
+        let use_dynamodb = flag(env, "USE_DYNAMODB")?;
+        let database_type = match get(env, "DATABASE_TYPE").map(|v| v.to_ascii_lowercase()) {
+            None => JsonBackend::File,
+            Some(v) => match v.as_str() {
+                "mongodb" => JsonBackend::MongoDb,
+                "dynamodb" => JsonBackend::DynamoDb,
+                "file" => JsonBackend::File,
+                _ => {
+                    return Err(Error::config(
+                        "DATABASE_TYPE",
+                        format!(
+                            "unknown value {:?}; valid values: {}",
+                            env["DATABASE_TYPE"],
+                            JsonBackend::VALID
+                        ),
+                    ))
+                }
+            },
+        };
+
+        let (mode, csv, json) = if aws_execution {
+            (Mode::Aws, CsvBackend::S3, JsonBackend::DynamoDb)
+        } else {
+            let csv = if use_s3 {
+                CsvBackend::S3
+            } else {
+                CsvBackend::LocalDir
+            };
+            let json = if use_dynamodb {
+                JsonBackend::DynamoDb
+            } else {
+                database_type
+            };
+            (Mode::Local, csv, json)
+        };
+
+        let fs = FsConfig::from_env(env)?;
+        let mongo = MongoSettings {
+            url: get(env, "MONGODB_URL")
+                .unwrap_or(MongoSettings::DEFAULT_URL)
+                .to_string(),
+            database: get(env, "MONGODB_DATABASE")
+                .unwrap_or(MongoSettings::DEFAULT_DATABASE)
+                .to_string(),
+        };
+        validate_mongo(&mongo)?;
+        let aws = AwsSettings {
+            region: get(env, "AWS_REGION")
+                .unwrap_or(AwsSettings::DEFAULT_REGION)
+                .to_string(),
+            dynamodb_table: get(env, "DYNAMODB_REPORTS_TABLE")
+                .unwrap_or(AwsSettings::DEFAULT_TABLE)
+                .to_string(),
+            s3_bucket: get(env, "S3_REPORTS_BUCKET")
+                .unwrap_or(AwsSettings::DEFAULT_BUCKET)
+                .to_string(),
+            s3_prefix: validate_prefix(
+                env.get("S3_REPORTS_PREFIX")
+                    .map(|s| s.trim())
+                    .unwrap_or(AwsSettings::DEFAULT_PREFIX),
+            )?,
+        };
+        validate_aws(&aws)?;
+
+        let metrics_dir = match get(env, "METRICS_DIR") {
+            Some(dir) => PathBuf::from(dir),
+            None => fs
+                .reports_dir
+                .parent()
+                .map(|p| p.join("metrics"))
+                .unwrap_or_else(|| PathBuf::from("output/metrics")),
+        };
+        let report_date = get(env, "REPORT_DATE")
+            .map(|d| {
+                cityflow_core::parse_date(d).map_err(|m| Error::config("REPORT_DATE", m))
+            })
+            .transpose()?;
+
+        Ok(StorageConfig {
+            mode,
+            csv,
+            json,
+            fs,
+            mongo,
+            aws,
+            metrics_dir,
+            report_date,
+        })
+    }
+
+    /// Where the CSV goes, for people: `Répertoire local (output/reports/)`,
+    /// `S3 Bucket (s3://cityflow-reports/reports/)`.
+    pub fn csv_target(&self) -> String {
+        match self.csv {
+            CsvBackend::LocalDir => {
+                format!("Répertoire local ({}/)", self.fs.reports_dir.display())
+            }
+            CsvBackend::S3 => format!("S3 Bucket ({})", self.s3_location_prefix()),
+        }
+    }
+
+    /// Where the JSON goes, for people, secrets redacted.
+    pub fn json_target(&self) -> String {
+        match self.json {
+            JsonBackend::File => format!("FILE ({}/)", self.fs.reports_dir.display()),
+            JsonBackend::MongoDb => format!(
+                "MONGODB ({} database {}, collection reports)",
+                self.mongo.redacted_url(),
+                self.mongo.database
+            ),
+            JsonBackend::DynamoDb => format!(
+                "DYNAMODB (table {} in {})",
+                self.aws.dynamodb_table, self.aws.region
+            ),
+        }
+    }
+
+    fn s3_location_prefix(&self) -> String {
+        if self.aws.s3_prefix.is_empty() {
+            format!("s3://{}/", self.aws.s3_bucket)
+        } else {
+            format!("s3://{}/{}/", self.aws.s3_bucket, self.aws.s3_prefix)
+        }
+    }
+
+    /// Every variable with the value in effect, for `cityflow env`; secrets redacted.
+    pub fn variables(&self, env: &EnvMap) -> Vec<VariableReport> {
+        let set = |name: &str| get(env, name).is_some();
+        let shown = |name: &'static str, value: String| VariableReport {
+            name,
+            value,
+            set: set(name),
+        };
+        let raw = |name: &'static str, default: &str| {
+            shown(name, get(env, name).unwrap_or(default).to_string())
+        };
+        vec![
+            raw("AWS_EXECUTION_ENV", ""),
+            raw("DATABASE_TYPE", "file"),
+            raw("USE_S3", "false"),
+            raw("USE_DYNAMODB", "false"),
+            raw("OUTPUT_DIR", FsConfig::DEFAULT_OUTPUT_DIR),
+            shown("METRICS_DIR", self.metrics_dir.display().to_string()),
+            raw("REPORT_DATE", ""),
+            shown("MONGODB_URL", self.mongo.redacted_url()),
+            shown("MONGODB_DATABASE", self.mongo.database.clone()),
+            shown("AWS_REGION", self.aws.region.clone()),
+            shown("DYNAMODB_REPORTS_TABLE", self.aws.dynamodb_table.clone()),
+            shown("S3_REPORTS_BUCKET", self.aws.s3_bucket.clone()),
+            shown("S3_REPORTS_PREFIX", self.aws.s3_prefix.clone()),
+        ]
+    }
+}
+
+fn validate_mongo(m: &MongoSettings) -> Result<()> {
+    if !(m.url.starts_with("mongodb://") || m.url.starts_with("mongodb+srv://")) {
+        return Err(Error::config(
+            "MONGODB_URL",
+            format!(
+                "{} is not a MongoDB connection string (it must start with mongodb:// or mongodb+srv://)",
+                m.redacted_url()
+            ),
+        ));
+    }
+    // MongoDB's own rules for database names.
+    if m.database.len() > 63 || m.database.contains(['/', '\\', '.', ' ', '"', '$', '\0']) {
+        return Err(Error::config(
+            "MONGODB_DATABASE",
+            format!(
+                "{:?} is not a valid database name (at most 63 characters, none of / \\ . space \" $)",
+                m.database
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn validate_prefix(prefix: &str) -> Result<String> {
+    let p = prefix.trim_matches('/');
+    if p.is_empty() {
+        return Ok(String::new());
+    }
+    // The prefix becomes part of every key: the key rules apply.
+    cityflow_core::BlobKey::new(p)
+        .map(|k| k.as_str().to_string())
+        .map_err(|e| {
+            Error::config(
+                "S3_REPORTS_PREFIX",
+                format!("{prefix:?} is not a valid key prefix: {e}"),
+            )
+        })
+}
+
+fn validate_aws(a: &AwsSettings) -> Result<()> {
+    let b = &a.s3_bucket;
+    let bucket_ok = (3..=63).contains(&b.len())
+        && b.bytes()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-' || c == b'.')
+        && b.as_bytes()[0].is_ascii_alphanumeric()
+        && b.as_bytes()[b.len() - 1].is_ascii_alphanumeric();
+    if !bucket_ok {
+        return Err(Error::config(
+            "S3_REPORTS_BUCKET",
+            format!("{b:?} is not a valid bucket name (3-63 characters: a-z, 0-9, '-', '.')"),
+        ));
+    }
+    let t = &a.dynamodb_table;
+    let table_ok = (3..=255).contains(&t.len())
+        && t.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.'));
+    if !table_ok {
+        return Err(Error::config(
+            "DYNAMODB_REPORTS_TABLE",
+            format!("{t:?} is not a valid table name (3-255 characters: a-z, A-Z, 0-9, '_', '-', '.')"),
+        ));
+    }
+    let r = &a.region;
+    if !r
+        .bytes()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+    {
+        return Err(Error::config(
+            "AWS_REGION",
+            format!("{r:?} is not a region name (e.g. eu-west-3)"),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cityflow_core::ErrorKind;
+
+    fn env(pairs: &[(&str, &str)]) -> EnvMap {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn decide(pairs: &[(&str, &str)]) -> (Mode, CsvBackend, JsonBackend) {
+        let c = StorageConfig::from_env(&env(pairs)).unwrap();
+        (c.mode, c.csv, c.json)
+    }
+
+    use CsvBackend::*;
+    use JsonBackend::*;
+    use Mode::*;
+
+    // The decision table, row by row.
+
+    #[test]
+    fn row_aws_execution_env_forces_s3_and_dynamodb() {
+        assert_eq!(
+            decide(&[("AWS_EXECUTION_ENV", "AWS_Lambda_python3.10")]),
+            (Aws, S3, DynamoDb)
+        );
+        // Whatever the local switches say.
+        assert_eq!(
+            decide(&[
+                ("AWS_EXECUTION_ENV", "AWS_ECS_FARGATE"),
+                ("DATABASE_TYPE", "mongodb"),
+                ("USE_S3", "false"),
+            ]),
+            (Aws, S3, DynamoDb)
+        );
+    }
+
+    #[test]
+    fn row_empty_aws_execution_env_is_local() {
+        assert_eq!(decide(&[("AWS_EXECUTION_ENV", "")]), (Local, LocalDir, File));
+        assert_eq!(decide(&[("AWS_EXECUTION_ENV", "  ")]), (Local, LocalDir, File));
+    }
+
+    #[test]
+    fn row_nothing_set_is_the_embedded_default() {
+        assert_eq!(decide(&[]), (Local, LocalDir, File));
+        assert_eq!(decide(&[("DATABASE_TYPE", "")]), (Local, LocalDir, File));
+    }
+
+    #[test]
+    fn row_use_s3_sends_the_csv_to_s3() {
+        assert_eq!(decide(&[("USE_S3", "true")]), (Local, S3, File));
+        assert_eq!(decide(&[("USE_S3", "TRUE")]), (Local, S3, File));
+        assert_eq!(decide(&[("USE_S3", "false")]), (Local, LocalDir, File));
+    }
+
+    #[test]
+    fn row_database_type_picks_the_json_target() {
+        assert_eq!(decide(&[("DATABASE_TYPE", "mongodb")]), (Local, LocalDir, MongoDb));
+        assert_eq!(decide(&[("DATABASE_TYPE", "DynamoDB")]), (Local, LocalDir, DynamoDb));
+        assert_eq!(decide(&[("DATABASE_TYPE", "file")]), (Local, LocalDir, File));
+    }
+
+    #[test]
+    fn row_use_dynamodb_forces_dynamodb() {
+        assert_eq!(
+            decide(&[("USE_DYNAMODB", "true"), ("DATABASE_TYPE", "mongodb")]),
+            (Local, LocalDir, DynamoDb)
+        );
+        assert_eq!(
+            decide(&[("USE_DYNAMODB", "false"), ("DATABASE_TYPE", "mongodb")]),
+            (Local, LocalDir, MongoDb)
+        );
+    }
+
+    #[test]
+    fn row_aws_simulation_mode() {
+        assert_eq!(
+            decide(&[("DATABASE_TYPE", "dynamodb"), ("USE_S3", "true")]),
+            (Local, S3, DynamoDb)
+        );
+    }
+
+    #[test]
+    fn unknown_values_list_the_valid_ones() {
+        let err = StorageConfig::from_env(&env(&[("DATABASE_TYPE", "postgres")])).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Config);
+        let msg = err.to_string();
+        assert!(msg.contains("DATABASE_TYPE"), "{msg}");
+        assert!(msg.contains("\"postgres\""), "{msg}");
+        assert!(msg.contains("mongodb, dynamodb, file"), "{msg}");
+
+        let msg = StorageConfig::from_env(&env(&[("USE_S3", "maybe")]))
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("USE_S3") && msg.contains("true, false"), "{msg}");
+        assert!(StorageConfig::from_env(&env(&[("USE_DYNAMODB", "oui")])).is_err());
+    }
+
+    #[test]
+    fn defaults_are_the_seeds() {
+        let c = StorageConfig::from_env(&env(&[])).unwrap();
+        assert_eq!(c.mongo.url, "mongodb://localhost:27017/");
+        assert_eq!(c.mongo.database, "cityflow");
+        assert_eq!(c.aws.region, "us-east-1");
+        assert_eq!(c.aws.dynamodb_table, "cityflow-daily-reports");
+        assert_eq!(c.aws.s3_bucket, "cityflow-reports");
+        assert_eq!(c.aws.s3_prefix, "reports");
+        assert_eq!(c.fs.reports_dir, PathBuf::from("output/reports"));
+        assert_eq!(c.metrics_dir, PathBuf::from("output/metrics"));
+        assert_eq!(c.report_date, None);
+        assert_eq!(c.csv_target(), "Répertoire local (output/reports/)");
+        assert_eq!(c.json_target(), "FILE (output/reports/)");
+    }
+
+    #[test]
+    fn settings_are_validated() {
+        for (name, value) in [
+            ("MONGODB_URL", "http://localhost"),
+            ("MONGODB_DATABASE", "a.b"),
+            ("S3_REPORTS_BUCKET", "Not_A_Bucket"),
+            ("S3_REPORTS_PREFIX", "../../etc"),
+            ("S3_REPORTS_PREFIX", "a//b"),
+            ("DYNAMODB_REPORTS_TABLE", "x"),
+            ("AWS_REGION", "eu west"),
+            ("REPORT_DATE", "2025-13-01"),
+            ("REPORT_DATE", "04/11/2025"),
+        ] {
+            let err = StorageConfig::from_env(&env(&[(name, value)])).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Config, "{name}={value}");
+            assert!(err.to_string().contains(name), "{name}: {err}");
+        }
+        let c = StorageConfig::from_env(&env(&[
+            ("S3_REPORTS_PREFIX", "/daily/reports/"),
+            ("REPORT_DATE", "2025-11-04"),
+            ("OUTPUT_DIR", "/srv/cf"),
+        ]))
+        .unwrap();
+        assert_eq!(c.aws.s3_prefix, "daily/reports");
+        assert_eq!(c.report_date, NaiveDate::from_ymd_opt(2025, 11, 4));
+        assert_eq!(c.metrics_dir, PathBuf::from("/srv/cf/metrics"));
+    }
+
+    #[test]
+    fn secrets_never_show() {
+        let e = env(&[
+            ("MONGODB_URL", "mongodb://admin:hunter2@db:27017/?authSource=admin"),
+            ("DATABASE_TYPE", "mongodb"),
+        ]);
+        let c = StorageConfig::from_env(&e).unwrap();
+        assert!(!format!("{c:?}").contains("hunter2"));
+        assert!(!c.json_target().contains("hunter2"));
+        assert!(c.json_target().contains("admin:***@db:27017"));
+        for v in c.variables(&e) {
+            assert!(!v.value.contains("hunter2"), "{v:?}");
+        }
+        let bad = env(&[("MONGODB_URL", "mongo://admin:hunter2@db/")]);
+        let msg = StorageConfig::from_env(&bad).unwrap_err().to_string();
+        assert!(!msg.contains("hunter2"), "{msg}");
+    }
+}

@@ -1,0 +1,123 @@
+//! From a [`StorageConfig`] to the store and sink implementations.
+
+use std::sync::Arc;
+
+use cityflow_core::{BlobSink, Error, ReportStore, Result};
+use cityflow_storage_fs::{FsBlobSink, FsReportStore};
+
+use crate::config::{CsvBackend, JsonBackend, Mode, StorageConfig};
+
+/// The targets a report is exported to.
+#[derive(Debug, Clone)]
+pub struct Storage {
+    pub mode: Mode,
+    pub csv_backend: CsvBackend,
+    pub json_backend: JsonBackend,
+    /// Where the CSV goes.
+    pub blobs: Arc<dyn BlobSink>,
+    /// Where the JSON goes.
+    pub reports: Arc<dyn ReportStore>,
+}
+
+/// Builds the store and sink chosen by `config`.
+///
+/// Nothing is contacted here: backends connect on first use, with timeouts. A backend that
+/// is not compiled into this build is a configuration error naming its cargo feature — never
+/// a silent fallback to files.
+pub async fn build(config: &StorageConfig) -> Result<Storage> {
+    let blobs: Arc<dyn BlobSink> = match config.csv {
+        CsvBackend::LocalDir => Arc::new(FsBlobSink::new(&config.fs.reports_dir)),
+        CsvBackend::S3 => return Err(not_compiled("S3 (CSV export)", "aws", why_s3(config))),
+    };
+    let reports: Arc<dyn ReportStore> = match config.json {
+        JsonBackend::File => Arc::new(FsReportStore::new(&config.fs.reports_dir)),
+        JsonBackend::MongoDb => {
+            return Err(not_compiled(
+                "MongoDB (JSON export)",
+                "mongo",
+                "DATABASE_TYPE=mongodb",
+            ))
+        }
+        JsonBackend::DynamoDb => {
+            return Err(not_compiled(
+                "DynamoDB (JSON export)",
+                "aws",
+                why_dynamodb(config),
+            ))
+        }
+    };
+    Ok(Storage {
+        mode: config.mode,
+        csv_backend: config.csv,
+        json_backend: config.json,
+        blobs,
+        reports,
+    })
+}
+
+fn why_s3(config: &StorageConfig) -> &'static str {
+    match config.mode {
+        Mode::Aws => "AWS_EXECUTION_ENV is set",
+        Mode::Local => "USE_S3=true",
+    }
+}
+
+fn why_dynamodb(config: &StorageConfig) -> &'static str {
+    match config.mode {
+        Mode::Aws => "AWS_EXECUTION_ENV is set",
+        Mode::Local => "DATABASE_TYPE=dynamodb or USE_DYNAMODB=true",
+    }
+}
+
+fn not_compiled(backend: &str, feature: &str, because: &str) -> Error {
+    Error::config(
+        because,
+        format!(
+            "the {backend} backend is not part of this build; rebuild with cargo feature \
+             `{feature}` of cityflow-storage, or change the configuration"
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::env::EnvMap;
+    use cityflow_core::ErrorKind;
+
+    fn config(pairs: &[(&str, &str)]) -> StorageConfig {
+        let env: EnvMap = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        StorageConfig::from_env(&env).unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_default_builds_file_backends() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let s = build(&config(&[("OUTPUT_DIR", out.to_str().unwrap())]))
+            .await
+            .unwrap();
+        assert_eq!(s.mode, Mode::Local);
+        assert!(s.blobs.describe().contains("out/reports"));
+        assert!(s.reports.describe().contains("out/reports"));
+        // Building touches nothing.
+        assert!(!out.exists());
+    }
+
+    #[tokio::test]
+    async fn a_backend_not_compiled_in_is_an_error_naming_the_feature() {
+        for (pairs, feature) in [
+            (vec![("DATABASE_TYPE", "mongodb")], "`mongo`"),
+            (vec![("DATABASE_TYPE", "dynamodb")], "`aws`"),
+            (vec![("USE_S3", "true")], "`aws`"),
+            (vec![("AWS_EXECUTION_ENV", "AWS_Lambda_rust")], "`aws`"),
+        ] {
+            let err = build(&config(&pairs)).await.unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Config);
+            assert!(err.to_string().contains(feature), "{pairs:?}: {err}");
+        }
+    }
+}
