@@ -131,7 +131,11 @@ pub async fn report_store_suite(store: &dyn ReportStore) {
 
     // not found
     let err = store.get(d1).await.expect_err("get of a missing date");
-    assert_eq!(err.kind(), ErrorKind::NotFound, "[{name}] missing date: {err}");
+    assert_eq!(
+        err.kind(),
+        ErrorKind::NotFound,
+        "[{name}] missing date: {err}"
+    );
     assert!(
         err.to_string().contains("2031-01-01"),
         "[{name}] a not-found message names the date: {err}"
@@ -216,7 +220,11 @@ pub async fn report_store_suite(store: &dyn ReportStore) {
     // delete, and delete again
     store.delete(d2).await.expect("delete");
     let err = store.get(d2).await.expect_err("get after delete");
-    assert_eq!(err.kind(), ErrorKind::NotFound, "[{name}] after delete: {err}");
+    assert_eq!(
+        err.kind(),
+        ErrorKind::NotFound,
+        "[{name}] after delete: {err}"
+    );
     store
         .delete(d2)
         .await
@@ -239,12 +247,19 @@ pub async fn blob_sink_suite(sink: &dyn BlobSink) {
 
     // not found
     let err = sink.get(&k1).await.expect_err("get of a missing key");
-    assert_eq!(err.kind(), ErrorKind::NotFound, "[{name}] missing key: {err}");
+    assert_eq!(
+        err.kind(),
+        ErrorKind::NotFound,
+        "[{name}] missing key: {err}"
+    );
     assert!(
         err.to_string().contains(k1.as_str()),
         "[{name}] a not-found message names the key: {err}"
     );
-    assert!(sink.list("").await.unwrap().is_empty(), "[{name}] must start empty");
+    assert!(
+        sink.list("").await.unwrap().is_empty(),
+        "[{name}] must start empty"
+    );
 
     // put / get
     let csv = "Section;Valeur\nTotal vélos Paris;4699\n\"a;b\";\"dit \"\"x\"\"\"\n";
@@ -252,7 +267,11 @@ pub async fn blob_sink_suite(sink: &dyn BlobSink) {
         .put(&k1, Bytes::from(csv), CSV_CONTENT_TYPE)
         .await
         .expect("put");
-    assert_eq!(location, sink.location(&k1), "[{name}] put returns location()");
+    assert_eq!(
+        location,
+        sink.location(&k1),
+        "[{name}] put returns location()"
+    );
     assert!(
         location.ends_with(k1.as_str()),
         "[{name}] the location ends with the key: {location}"

@@ -80,11 +80,11 @@ pub enum Error {
     },
 
     /// The input given by the caller is not acceptable.
-    #[error("invalid input for {target}: {message}")]
+    #[error("{target}: {message}")]
     InvalidInput { target: String, message: String },
 
     /// The configuration is wrong; `target` names the variable or setting.
-    #[error("configuration error in {target}: {message}")]
+    #[error("{target}: {message}")]
     Config { target: String, message: String },
 
     /// Any other failure reported by the backend.

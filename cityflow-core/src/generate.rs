@@ -133,19 +133,12 @@ pub fn generate_from_metrics_dir(
         };
         match loaded {
             Some(()) => inputs.push(path),
-            None => warnings.push(format!(
-                "{} not found: {}",
-                path.display(),
-                kind.sections()
-            )),
+            None => warnings.push(format!("{} not found: {}", path.display(), kind.sections())),
         }
     }
 
     if inputs.is_empty() {
-        let expected: Vec<String> = MetricsKind::ALL
-            .iter()
-            .map(|k| k.file_name(date))
-            .collect();
+        let expected: Vec<String> = MetricsKind::ALL.iter().map(|k| k.file_name(date)).collect();
         return Err(Error::invalid_input(
             shown,
             format!(
@@ -235,12 +228,7 @@ fn load<T: DeserializeOwned>(path: &Path) -> Result<Option<T>> {
                 "is a directory, not a metrics file",
             ))
         }
-        Err(e) => {
-            return Err(Error::invalid_input(
-                shown,
-                format!("cannot be read: {e}"),
-            ))
-        }
+        Err(e) => return Err(Error::invalid_input(shown, format!("cannot be read: {e}"))),
     };
     serde_json::from_slice(&bytes).map(Some).map_err(|e| {
         Error::invalid_input(
@@ -333,7 +321,10 @@ impl From<RoadworkInput> for Roadwork {
 
 impl ChantiersMetrics {
     fn into_roadworks(self) -> Vec<Roadwork> {
-        self.chantiers_actifs.into_iter().map(Roadwork::from).collect()
+        self.chantiers_actifs
+            .into_iter()
+            .map(Roadwork::from)
+            .collect()
     }
 }
 

@@ -32,9 +32,9 @@ pub mod conformance;
 pub use error::{redact_url, BoxError, Error, ErrorKind, Result};
 pub use generate::{generate_from_metrics_dir, Generated, MetricsKind};
 pub use model::{
-    parse_date, report_id, ArcStats, CongestionAlert, DailyReport, Evolution, FailingSensor, Roadwork,
-    SensorKind, Severity, StoredReport, Summary, Timestamp, WeatherImpact, ZoneEntry, ZoneStats,
-    MAX_ALERTS, TOP_N,
+    parse_date, report_id, ArcStats, CongestionAlert, DailyReport, Evolution, FailingSensor,
+    Roadwork, SensorKind, Severity, StoredReport, Summary, Timestamp, WeatherImpact, ZoneEntry,
+    ZoneStats, MAX_ALERTS, TOP_N,
 };
 pub use render::render_csv;
 pub use store::{

@@ -10,7 +10,9 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, SecondsFormat, TimeZone, Utc};
+use chrono::{
+    DateTime, FixedOffset, NaiveDate, NaiveDateTime, SecondsFormat, SubsecRound, TimeZone, Utc,
+};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// One day's road-traffic report for Paris.
@@ -310,9 +312,10 @@ pub fn parse_date(text: &str) -> Result<NaiveDate, String> {
 pub struct Timestamp(pub DateTime<FixedOffset>);
 
 impl Timestamp {
-    /// The current time, in UTC.
+    /// The current time, in UTC, to the microsecond (the precision every store and the old
+    /// tool's readers keep).
     pub fn now() -> Self {
-        Timestamp(Utc::now().fixed_offset())
+        Timestamp(Utc::now().trunc_subsecs(6).fixed_offset())
     }
 
     /// Parses RFC 3339, or an ISO 8601 local date-time read as UTC.
@@ -440,7 +443,10 @@ mod tests {
         };
         let json = serde_json::to_string(&s).unwrap();
         assert!(json.contains(r#""total_velos_paris":4699}"#), "{json}");
-        assert!(json.contains(r#""taux_disponibilite_capteurs":null"#), "{json}");
+        assert!(
+            json.contains(r#""taux_disponibilite_capteurs":null"#),
+            "{json}"
+        );
     }
 
     #[test]

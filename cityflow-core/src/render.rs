@@ -24,12 +24,20 @@ pub fn render_csv(report: &DailyReport) -> String {
 
     let s = &report.summary;
     row(&["Section", "Valeur"]);
-    row(&["Total véhicules Paris", &s.total_vehicules_paris.to_string()]);
-    row(&["Temps perdu total (min)", &figure(s.temps_perdu_total_minutes)]);
+    row(&[
+        "Total véhicules Paris",
+        &s.total_vehicules_paris.to_string(),
+    ]);
+    row(&[
+        "Temps perdu total (min)",
+        &figure(s.temps_perdu_total_minutes),
+    ]);
     row(&["Tronçons saturés", &s.nombre_troncons_satures.to_string()]);
     row(&[
         "Taux disponibilité capteurs (%)",
-        &s.taux_disponibilite_capteurs.map(figure).unwrap_or_default(),
+        &s.taux_disponibilite_capteurs
+            .map(figure)
+            .unwrap_or_default(),
     ]);
     row(&["Total vélos Paris", &s.total_velos_paris.to_string()]);
 

@@ -126,8 +126,12 @@ impl<T: ReportStore + ?Sized> ReportStoreExt for T {}
 pub trait BlobSinkExt: BlobSink {
     /// Writes the CSV report of `date` at `daily_report_D.csv`.
     async fn put_report_csv(&self, date: NaiveDate, csv: String) -> Result<String> {
-        self.put(&BlobKey::report_csv(date), Bytes::from(csv), CSV_CONTENT_TYPE)
-            .await
+        self.put(
+            &BlobKey::report_csv(date),
+            Bytes::from(csv),
+            CSV_CONTENT_TYPE,
+        )
+        .await
     }
 
     /// The blob at `key`, or `None` when there is none.

@@ -56,7 +56,10 @@ fn the_old_tools_report_parses_and_round_trips() {
         other => panic!("expected a legacy arc, got {other:?}"),
     }
     assert_eq!(report.alertes_congestion.len(), 20);
-    assert_eq!(report.alertes_congestion[0].arc.taux_occupation_moyen, Some(99.99112));
+    assert_eq!(
+        report.alertes_congestion[0].arc.taux_occupation_moyen,
+        Some(99.99112)
+    );
     assert_eq!(report.capteurs_defaillants.len(), 2);
     assert_eq!(report.capteurs_defaillants[0].kind, SensorKind::Bike);
     assert_eq!(report.chantiers_actifs.len(), 68);
@@ -71,7 +74,10 @@ fn the_old_tools_report_parses_and_round_trips() {
     let written = serde_json::to_string_pretty(&report).unwrap();
     let again: DailyReport = serde_json::from_str(&written).unwrap();
     assert_eq!(again, report);
-    assert!(written.contains("\"total_velos_paris\": 4699\n"), "{written}");
+    assert!(
+        written.contains("\"total_velos_paris\": 4699\n"),
+        "{written}"
+    );
     assert!(written.contains("\"debit_journalier_total\": 441656,"));
 
     // Every key of the fixture survives the round trip, with the same value

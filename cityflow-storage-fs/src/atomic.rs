@@ -78,13 +78,9 @@ where
     F: FnOnce() -> cityflow_core::Result<T> + Send + 'static,
     T: Send + 'static,
 {
-    tokio::task::spawn_blocking(f).await.map_err(|e| {
-        Error::backend(
-            target.display().to_string(),
-            "filesystem task failed",
-            e,
-        )
-    })?
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::backend(target.display().to_string(), "filesystem task failed", e))?
 }
 
 #[cfg(test)]

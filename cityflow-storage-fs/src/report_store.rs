@@ -47,11 +47,7 @@ impl ReportStore for FsReportStore {
     async fn put(&self, report: &StoredReport) -> Result<String> {
         let path = self.path_of(report.date);
         let mut bytes = serde_json::to_vec_pretty(report).map_err(|e| {
-            Error::backend(
-                path.display().to_string(),
-                "cannot serialize the report",
-                e,
-            )
+            Error::backend(path.display().to_string(), "cannot serialize the report", e)
         })?;
         bytes.push(b'\n');
         let what = format!("report for {}", report.date);
@@ -117,7 +113,12 @@ impl ReportStore for FsReportStore {
         blocking(&path, move || match std::fs::remove_file(&target) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(io_error(&target, &format!("report for {date}"), "delete", e)),
+            Err(e) => Err(io_error(
+                &target,
+                &format!("report for {date}"),
+                "delete",
+                e,
+            )),
         })
         .await
     }

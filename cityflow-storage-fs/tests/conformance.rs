@@ -18,8 +18,7 @@ async fn fs_blob_sink_conforms() {
 #[tokio::test]
 async fn reports_and_csv_share_the_reports_directory_without_confusion() {
     use cityflow_core::{
-        conformance::sample_report, BlobSinkExt, DateRange, ReportStore, ReportStoreExt,
-        Timestamp,
+        conformance::sample_report, BlobSinkExt, DateRange, ReportStore, ReportStoreExt, Timestamp,
     };
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("reports");
@@ -32,8 +31,18 @@ async fn reports_and_csv_share_the_reports_directory_without_confusion() {
         .await
         .unwrap();
     let json = store.put_report(&report, Timestamp::now()).await.unwrap();
-    assert_eq!(csv, root.join("daily_report_2025-11-04.csv").display().to_string());
-    assert_eq!(json, root.join("daily_report_2025-11-04.json").display().to_string());
+    assert_eq!(
+        csv,
+        root.join("daily_report_2025-11-04.csv")
+            .display()
+            .to_string()
+    );
+    assert_eq!(
+        json,
+        root.join("daily_report_2025-11-04.json")
+            .display()
+            .to_string()
+    );
     assert_eq!(store.list(DateRange::ALL).await.unwrap(), vec![date]);
     // The JSON file is the pretty envelope of the seed: report_id, date, timestamp, report.
     let text = std::fs::read_to_string(root.join("daily_report_2025-11-04.json")).unwrap();

@@ -230,9 +230,7 @@ impl StorageConfig {
                 .unwrap_or_else(|| PathBuf::from("output/metrics")),
         };
         let report_date = get(env, "REPORT_DATE")
-            .map(|d| {
-                cityflow_core::parse_date(d).map_err(|m| Error::config("REPORT_DATE", m))
-            })
+            .map(|d| cityflow_core::parse_date(d).map_err(|m| Error::config("REPORT_DATE", m)))
             .transpose()?;
 
         Ok(StorageConfig {
@@ -370,7 +368,9 @@ fn validate_aws(a: &AwsSettings) -> Result<()> {
     if !table_ok {
         return Err(Error::config(
             "DYNAMODB_REPORTS_TABLE",
-            format!("{t:?} is not a valid table name (3-255 characters: a-z, A-Z, 0-9, '_', '-', '.')"),
+            format!(
+                "{t:?} is not a valid table name (3-255 characters: a-z, A-Z, 0-9, '_', '-', '.')"
+            ),
         ));
     }
     let r = &a.region;
@@ -428,8 +428,14 @@ mod tests {
 
     #[test]
     fn row_empty_aws_execution_env_is_local() {
-        assert_eq!(decide(&[("AWS_EXECUTION_ENV", "")]), (Local, LocalDir, File));
-        assert_eq!(decide(&[("AWS_EXECUTION_ENV", "  ")]), (Local, LocalDir, File));
+        assert_eq!(
+            decide(&[("AWS_EXECUTION_ENV", "")]),
+            (Local, LocalDir, File)
+        );
+        assert_eq!(
+            decide(&[("AWS_EXECUTION_ENV", "  ")]),
+            (Local, LocalDir, File)
+        );
     }
 
     #[test]
@@ -447,9 +453,18 @@ mod tests {
 
     #[test]
     fn row_database_type_picks_the_json_target() {
-        assert_eq!(decide(&[("DATABASE_TYPE", "mongodb")]), (Local, LocalDir, MongoDb));
-        assert_eq!(decide(&[("DATABASE_TYPE", "DynamoDB")]), (Local, LocalDir, DynamoDb));
-        assert_eq!(decide(&[("DATABASE_TYPE", "file")]), (Local, LocalDir, File));
+        assert_eq!(
+            decide(&[("DATABASE_TYPE", "mongodb")]),
+            (Local, LocalDir, MongoDb)
+        );
+        assert_eq!(
+            decide(&[("DATABASE_TYPE", "DynamoDB")]),
+            (Local, LocalDir, DynamoDb)
+        );
+        assert_eq!(
+            decide(&[("DATABASE_TYPE", "file")]),
+            (Local, LocalDir, File)
+        );
     }
 
     #[test]
@@ -484,7 +499,10 @@ mod tests {
         let msg = StorageConfig::from_env(&env(&[("USE_S3", "maybe")]))
             .unwrap_err()
             .to_string();
-        assert!(msg.contains("USE_S3") && msg.contains("true, false"), "{msg}");
+        assert!(
+            msg.contains("USE_S3") && msg.contains("true, false"),
+            "{msg}"
+        );
         assert!(StorageConfig::from_env(&env(&[("USE_DYNAMODB", "oui")])).is_err());
     }
 
@@ -535,7 +553,10 @@ mod tests {
     #[test]
     fn secrets_never_show() {
         let e = env(&[
-            ("MONGODB_URL", "mongodb://admin:hunter2@db:27017/?authSource=admin"),
+            (
+                "MONGODB_URL",
+                "mongodb://admin:hunter2@db:27017/?authSource=admin",
+            ),
             ("DATABASE_TYPE", "mongodb"),
         ]);
         let c = StorageConfig::from_env(&e).unwrap();

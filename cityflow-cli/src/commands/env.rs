@@ -1,0 +1,40 @@
+//! `cityflow env`: the detected mode, every target and every setting, secrets redacted.
+
+use cityflow_storage::Mode;
+
+use super::Context;
+use crate::exit::Failure;
+
+pub fn run(ctx: &Context) -> Result<u8, Failure> {
+    let c = &ctx.config;
+    let variables = c.variables(&ctx.env);
+    if ctx.json {
+        let out = serde_json::json!({
+            "mode": c.mode,
+            "csv": {"backend": c.csv, "target": c.csv_target()},
+            "json": {"backend": c.json, "target": c.json_target()},
+            "variables": variables,
+        });
+        println!("{out:#}");
+        return Ok(0);
+    }
+    match c.mode {
+        Mode::Local => println!("🏠 Mode LOCAL DÉVELOPPEMENT"),
+        Mode::Aws => println!("☁️  Mode AWS PRODUCTION (AWS_EXECUTION_ENV is set)"),
+    }
+    println!("   - CSV  : {}", c.csv_target());
+    println!("   - JSON : {}", c.json_target());
+    println!();
+    println!("Variables (value in effect; * = set in the environment or .env):");
+    let width = variables.iter().map(|v| v.name.len()).max().unwrap_or(0);
+    for v in variables {
+        let value = if v.value.is_empty() {
+            "(unset)".to_string()
+        } else {
+            v.value
+        };
+        let mark = if v.set { "*" } else { " " };
+        println!("  {mark} {:width$}  {value}", v.name);
+    }
+    Ok(0)
+}

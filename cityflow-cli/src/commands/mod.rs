@@ -1,0 +1,43 @@
+//! One module per command; each returns the exit code or a [`Failure`].
+
+mod env;
+mod generate;
+mod list;
+mod show;
+
+use std::path::Path;
+
+use chrono::NaiveDate;
+use cityflow_storage::{EnvMap, StorageConfig};
+
+use crate::cli::{Cli, Command, ReportCommand};
+use crate::exit::{usage, Failure};
+
+/// What every command starts from: the environment and the decision made from it.
+pub struct Context {
+    pub env: EnvMap,
+    pub config: StorageConfig,
+    pub json: bool,
+}
+
+pub async fn run(cli: Cli) -> Result<u8, Failure> {
+    let env = cityflow_storage::load_env(Some(Path::new(".env")))?;
+    crate::init_logging(&env);
+    let config = StorageConfig::from_env(&env)?;
+    let ctx = Context {
+        env,
+        config,
+        json: cli.json,
+    };
+    match cli.command {
+        Command::Env => env::run(&ctx),
+        Command::Report(ReportCommand::Generate(args)) => generate::run(&ctx, args).await,
+        Command::Report(ReportCommand::Show(args)) => show::run(&ctx, args).await,
+        Command::Report(ReportCommand::List(args)) => list::run(&ctx, args).await,
+    }
+}
+
+/// Parses a `--date`-like option, naming the option in the error.
+pub fn parse_date_arg(option: &str, text: &str) -> Result<NaiveDate, Failure> {
+    cityflow_core::parse_date(text).map_err(|m| usage(format!("{option}: {m}")))
+}
