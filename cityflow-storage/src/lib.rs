@@ -44,3 +44,8 @@ pub use config::{
 };
 pub use env::{load_env, EnvMap};
 pub use factory::{build, Storage};
+
+/// The README's Rust examples, compiled as doctests so that they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
