@@ -18,6 +18,45 @@ use crate::error::ErrorKind;
 use crate::model::*;
 use crate::store::{BlobKey, BlobSink, DateRange, ReportStore, CSV_CONTENT_TYPE};
 
+/// The endpoint of a test server, read from the environment variable `var`.
+///
+/// When it is unset, a backend test must not pass silently: in CI (`CI=true`) this panics, so
+/// nothing is skipped there; elsewhere it prints why the test is skipped and returns `None`.
+pub fn service_endpoint(var: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(v) if !v.trim().is_empty() => Some(v.trim().to_string()),
+        _ => {
+            let in_ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
+            assert!(
+                !in_ci,
+                "{var} is not set and CI=true: backend tests are never skipped in CI \
+                 (scripts/test starts the servers with scripts/services start)"
+            );
+            eprintln!(
+                "skipped: {var} is not set (run `scripts/services start` then \
+                 `eval \"$(scripts/services env)\"`, or use scripts/test)"
+            );
+            None
+        }
+    }
+}
+
+/// A name unique to this process and call, for test databases, tables and buckets
+/// (lowercase letters, digits and `-`).
+pub fn unique_name(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "{prefix}-{}-{}-{nanos:x}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
 fn day(s: &str) -> NaiveDate {
     s.parse().expect("valid test date")
 }

@@ -38,5 +38,6 @@ pub use model::{
 };
 pub use render::render_csv;
 pub use store::{
-    BlobKey, BlobSink, BlobSinkExt, DateRange, ReportStore, ReportStoreExt, CSV_CONTENT_TYPE,
+    BlobKey, BlobSink, BlobSinkExt, DateRange, ReportStore, ReportStoreExt, SetupAction,
+    CSV_CONTENT_TYPE,
 };

@@ -73,6 +73,37 @@ pub trait ReportStore: Send + Sync + fmt::Debug {
     /// A human description of the target for messages, secrets redacted
     /// (`directory output/reports`, `MongoDB mongodb://host:27017/ database cityflow`).
     fn describe(&self) -> String;
+
+    /// Creates what the target needs (indexes, a table, a directory), idempotently, and says
+    /// what it created and what already existed. The default has nothing to do.
+    async fn setup(&self) -> Result<Vec<SetupAction>> {
+        Ok(Vec::new())
+    }
+}
+
+/// One resource handled by `setup`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SetupAction {
+    /// What it is, with its target (`unique index date_unique on MongoDB …`).
+    pub resource: String,
+    /// True when this call created it, false when it already existed.
+    pub created: bool,
+}
+
+impl SetupAction {
+    pub fn created(resource: impl Into<String>) -> Self {
+        SetupAction {
+            resource: resource.into(),
+            created: true,
+        }
+    }
+
+    pub fn existing(resource: impl Into<String>) -> Self {
+        SetupAction {
+            resource: resource.into(),
+            created: false,
+        }
+    }
 }
 
 /// Where blobs (the CSV report) are written, by key relative to the sink's root.
@@ -98,6 +129,12 @@ pub trait BlobSink: Send + Sync + fmt::Debug {
 
     /// A human description of the target for messages, secrets redacted.
     fn describe(&self) -> String;
+
+    /// Creates what the target needs (a bucket, a directory), idempotently; see
+    /// [`ReportStore::setup`].
+    async fn setup(&self) -> Result<Vec<SetupAction>> {
+        Ok(Vec::new())
+    }
 }
 
 /// Conveniences over any [`ReportStore`].

@@ -72,6 +72,20 @@ pub(crate) fn io_error(path: &Path, what: &str, action: &str, e: io::Error) -> E
     }
 }
 
+/// Creates `dir` if needed, for `setup`.
+pub(crate) async fn ensure_dir(dir: &Path) -> cityflow_core::Result<cityflow_core::SetupAction> {
+    let target = dir.to_path_buf();
+    blocking(dir, move || {
+        let resource = format!("directory {}", target.display());
+        if target.is_dir() {
+            return Ok(cityflow_core::SetupAction::existing(resource));
+        }
+        fs::create_dir_all(&target).map_err(|e| io_error(&target, "directory", "create", e))?;
+        Ok(cityflow_core::SetupAction::created(resource))
+    })
+    .await
+}
+
 /// Runs blocking filesystem work off the async executor.
 pub(crate) async fn blocking<T, F>(target: &Path, f: F) -> cityflow_core::Result<T>
 where

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use cityflow_core::{BlobKey, BlobSink, Error, Result};
 
-use crate::atomic::{blocking, io_error, is_staging, write_atomic};
+use crate::atomic::{blocking, ensure_dir, io_error, is_staging, write_atomic};
 
 /// A [`BlobSink`] writing each key as a file under `root` (`a/b.csv` → `ROOT/a/b.csv`).
 ///
@@ -97,6 +97,10 @@ impl BlobSink for FsBlobSink {
 
     fn describe(&self) -> String {
         format!("directory {}", self.root.display())
+    }
+
+    async fn setup(&self) -> Result<Vec<cityflow_core::SetupAction>> {
+        Ok(vec![ensure_dir(&self.root).await?])
     }
 }
 

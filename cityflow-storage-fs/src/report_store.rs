@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use chrono::NaiveDate;
 use cityflow_core::{report_id, DateRange, Error, ReportStore, Result, StoredReport};
 
-use crate::atomic::{blocking, io_error, write_atomic};
+use crate::atomic::{blocking, ensure_dir, io_error, write_atomic};
 
 /// A [`ReportStore`] keeping one pretty-printed JSON envelope per date in a directory.
 ///
@@ -125,6 +125,10 @@ impl ReportStore for FsReportStore {
 
     fn describe(&self) -> String {
         format!("directory {}", self.root.display())
+    }
+
+    async fn setup(&self) -> Result<Vec<cityflow_core::SetupAction>> {
+        Ok(vec![ensure_dir(&self.root).await?])
     }
 }
 

@@ -1,0 +1,348 @@
+//! JSON reports as MongoDB documents, one per date.
+
+use std::future::IntoFuture;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use cityflow_core::{DateRange, Error, ReportStore, Result, SetupAction, StoredReport};
+use futures_util::TryStreamExt;
+use mongodb::bson::{self, doc, Document};
+use mongodb::options::{ClientOptions, IndexOptions};
+use mongodb::{Client, Collection, IndexModel};
+use tokio::sync::OnceCell;
+
+use crate::config::MongoConfig;
+use crate::error::map_error;
+
+/// MongoDB's limit on one document.
+const MAX_DOCUMENT_BYTES: u64 = 16 * 1024 * 1024;
+
+/// The two unique indexes of the collection, by name.
+const INDEXES: [(&str, &str); 2] = [("date_unique", "date"), ("report_id_unique", "report_id")];
+
+/// What [`MongoReportStore::ensure_indexes`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IndexSetup {
+    /// Indexes created by this call.
+    pub created: Vec<String>,
+    /// Indexes that were already there.
+    pub existing: Vec<String>,
+}
+
+/// A [`ReportStore`] on a MongoDB collection. Cheap to construct: nothing is contacted until
+/// the first operation.
+pub struct MongoReportStore {
+    config: MongoConfig,
+    password: Option<String>,
+    client: OnceCell<Client>,
+    indexes_ready: OnceCell<()>,
+}
+
+impl std::fmt::Debug for MongoReportStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MongoReportStore")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MongoReportStore {
+    pub fn new(config: MongoConfig) -> Self {
+        MongoReportStore {
+            password: config.password(),
+            config,
+            client: OnceCell::new(),
+            indexes_ready: OnceCell::new(),
+        }
+    }
+
+    pub fn config(&self) -> &MongoConfig {
+        &self.config
+    }
+
+    fn target(&self) -> String {
+        format!("MongoDB at {}", self.config.redacted_url())
+    }
+
+    fn error(&self, e: mongodb::error::Error, what: &str) -> Error {
+        map_error(
+            e,
+            &self.target(),
+            what,
+            self.config.timeout,
+            self.password.as_deref(),
+        )
+    }
+
+    /// Bounds one driver call. Server selection and connection are bounded by the driver
+    /// options; this deadline also covers a server that accepts connections and never answers.
+    async fn bounded<T>(
+        &self,
+        what: &str,
+        call: impl IntoFuture<Output = mongodb::error::Result<T>>,
+    ) -> Result<T> {
+        let deadline = self.operation_deadline();
+        match tokio::time::timeout(deadline, call.into_future()).await {
+            Ok(result) => result.map_err(|e| self.error(e, what)),
+            Err(_) => Err(Error::Unavailable {
+                target: self.target(),
+                message: format!(
+                    "no answer within {} s while trying to {what}",
+                    deadline.as_secs_f64()
+                ),
+                source: None,
+            }),
+        }
+    }
+
+    /// Server selection, then the operation itself (the driver retries a failed read or write
+    /// once, with a new server selection bounded by the same timeout).
+    fn operation_deadline(&self) -> Duration {
+        self.config.timeout * 2 + Duration::from_secs(1)
+    }
+
+    async fn client(&self) -> Result<&Client> {
+        self.client
+            .get_or_try_init(|| async {
+                let mut options = self
+                    .bounded(
+                        "parse the connection string",
+                        ClientOptions::parse(&self.config.url),
+                    )
+                    .await?;
+                options.server_selection_timeout = Some(self.config.timeout);
+                options.connect_timeout = Some(self.config.timeout);
+                options
+                    .app_name
+                    .get_or_insert_with(|| "cityflow".to_string());
+                Client::with_options(options).map_err(|e| self.error(e, "create the client"))
+            })
+            .await
+    }
+
+    async fn raw_collection(&self) -> Result<Collection<Document>> {
+        Ok(self
+            .client()
+            .await?
+            .database(&self.config.database)
+            .collection(&self.config.collection))
+    }
+
+    /// The collection, its indexes ensured once per store.
+    async fn collection(&self) -> Result<Collection<Document>> {
+        let coll = self.raw_collection().await?;
+        self.indexes_ready
+            .get_or_try_init(|| async {
+                self.ensure_indexes().await?;
+                Ok::<(), Error>(())
+            })
+            .await?;
+        Ok(coll)
+    }
+
+    /// Creates the unique indexes on `date` and `report_id` that are missing; says which it
+    /// created and which already existed. Idempotent.
+    pub async fn ensure_indexes(&self) -> Result<IndexSetup> {
+        let coll = self.raw_collection().await?;
+        let existing: Vec<String> = match self
+            .bounded("list the indexes", coll.list_index_names())
+            .await
+        {
+            Ok(names) => names,
+            // A collection that does not exist yet has no index.
+            Err(Error::Backend { message, .. })
+                if message.contains("NamespaceNotFound")
+                    || message.contains("ns does not exist")
+                    || message.contains("ns not found") =>
+            {
+                Vec::new()
+            }
+            Err(e) => return Err(e),
+        };
+        let mut setup = IndexSetup::default();
+        for (name, field) in INDEXES {
+            if existing.iter().any(|n| n == name) {
+                setup.existing.push(name.to_string());
+                continue;
+            }
+            let model = IndexModel::builder()
+                .keys(doc! { field: 1 })
+                .options(
+                    IndexOptions::builder()
+                        .unique(true)
+                        .name(name.to_string())
+                        .build(),
+                )
+                .build();
+            self.bounded(
+                &format!("create the unique index {name}"),
+                coll.create_index(model),
+            )
+            .await?;
+            setup.created.push(name.to_string());
+        }
+        Ok(setup)
+    }
+
+    /// The number of documents stored for `date` (always 0 or 1; for tests and checks).
+    pub async fn count_documents_for(&self, date: NaiveDate) -> Result<u64> {
+        let coll = self.collection().await?;
+        self.bounded(
+            "count documents",
+            coll.count_documents(doc! { "date": date_key(date) }),
+        )
+        .await
+    }
+
+    /// Drops the whole database (test clean-up).
+    pub async fn drop_database(&self) -> Result<()> {
+        let client = self.client().await?;
+        self.bounded(
+            "drop the database",
+            client.database(&self.config.database).drop(),
+        )
+        .await
+    }
+}
+
+fn date_key(date: NaiveDate) -> String {
+    date.format("%Y-%m-%d").to_string()
+}
+
+#[async_trait]
+impl ReportStore for MongoReportStore {
+    async fn put(&self, report: &StoredReport) -> Result<String> {
+        let what = format!("save the report for {}", report.date);
+        let document = bson::to_document(report).map_err(|e| Error::Backend {
+            target: self.target(),
+            message: format!("cannot convert the report for {} to BSON: {e}", report.date),
+            source: None,
+        })?;
+        // Refuse before sending: the server would cut the connection or answer cryptically.
+        let size = bson::to_vec(&document).map(|v| v.len() as u64).unwrap_or(0);
+        if size > MAX_DOCUMENT_BYTES {
+            return Err(Error::TooLarge {
+                target: self.target(),
+                what: format!("the report for {}", report.date),
+                size,
+                limit: MAX_DOCUMENT_BYTES,
+            });
+        }
+        let coll = self.collection().await?;
+        let filter = doc! { "date": date_key(report.date) };
+        // Two concurrent upserts of a new date can both miss the filter and both insert; the
+        // unique index on `date` rejects the second, which then finds the document and
+        // replaces it. Bounded, because each attempt either matches or inserts.
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let result = self
+                .bounded(
+                    &what,
+                    coll.replace_one(filter.clone(), &document).upsert(true),
+                )
+                .await;
+            match result {
+                Ok(_) => break,
+                Err(Error::AlreadyExists { .. }) if attempts < 5 => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(format!(
+            "{}/{}.{}/{}",
+            self.config.redacted_url().trim_end_matches('/'),
+            self.config.database,
+            self.config.collection,
+            report.report_id
+        ))
+    }
+
+    async fn get(&self, date: NaiveDate) -> Result<StoredReport> {
+        let coll = self.collection().await?;
+        let found = self
+            .bounded(
+                &format!("read the report for {date}"),
+                coll.find_one(doc! { "date": date_key(date) }),
+            )
+            .await?;
+        let document =
+            found.ok_or_else(|| Error::not_found(self.describe(), format!("report for {date}")))?;
+        bson::from_document(document).map_err(|e| Error::Backend {
+            target: self.target(),
+            message: format!("the document for {date} is not a valid stored report: {e}"),
+            source: None,
+        })
+    }
+
+    async fn list(&self, range: DateRange) -> Result<Vec<NaiveDate>> {
+        let coll = self.collection().await?;
+        let mut bounds = Document::new();
+        if let Some(from) = range.from {
+            bounds.insert("$gte", date_key(from));
+        }
+        if let Some(to) = range.to {
+            bounds.insert("$lte", date_key(to));
+        }
+        let filter = if bounds.is_empty() {
+            doc! {}
+        } else {
+            doc! { "date": bounds }
+        };
+        let what = "list the reports";
+        let cursor = self
+            .bounded(
+                what,
+                coll.find(filter)
+                    .projection(doc! { "_id": 0, "date": 1 })
+                    .sort(doc! { "date": 1 }),
+            )
+            .await?;
+        let documents: Vec<Document> = self.bounded(what, cursor.try_collect()).await?;
+        let mut dates = Vec::with_capacity(documents.len());
+        for d in documents {
+            let text = d.get_str("date").map_err(|e| Error::Backend {
+                target: self.target(),
+                message: format!("a document has no text `date`: {e}"),
+                source: None,
+            })?;
+            let date = cityflow_core::parse_date(text).map_err(|m| Error::Backend {
+                target: self.target(),
+                message: format!("a document has an invalid date: {m}"),
+                source: None,
+            })?;
+            dates.push(date);
+        }
+        Ok(dates)
+    }
+
+    async fn delete(&self, date: NaiveDate) -> Result<()> {
+        let coll = self.collection().await?;
+        self.bounded(
+            &format!("delete the report for {date}"),
+            coll.delete_one(doc! { "date": date_key(date) }),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn setup(&self) -> Result<Vec<SetupAction>> {
+        let setup = self.ensure_indexes().await?;
+        let on = |name: &String| format!("unique index {name} on {}", self.describe());
+        Ok(setup
+            .created
+            .iter()
+            .map(|n| SetupAction::created(on(n)))
+            .chain(setup.existing.iter().map(|n| SetupAction::existing(on(n))))
+            .collect())
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "MongoDB {} database {} collection {}",
+            self.config.redacted_url(),
+            self.config.database,
+            self.config.collection
+        )
+    }
+}
