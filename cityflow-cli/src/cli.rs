@@ -30,6 +30,8 @@ pub enum Command {
     Report(ReportCommand),
     /// Show the detected mode, every target and every setting (secrets redacted).
     Env,
+    /// Create what the configured targets need (directory, MongoDB indexes, …), idempotently.
+    Setup,
 }
 
 #[derive(Debug, Subcommand)]

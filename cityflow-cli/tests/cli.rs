@@ -386,8 +386,8 @@ fn bad_inputs_exit_2_with_one_clear_line_and_write_nothing() {
                 "--metrics-dir".into(),
                 ex.display().to_string(),
             ],
-            vec![("DATABASE_TYPE", "mongodb")],
-            "cargo feature `mongo`",
+            vec![("DATABASE_TYPE", "dynamodb")],
+            "cargo feature `aws`",
         ),
         (
             "path traversal in S3_REPORTS_PREFIX",

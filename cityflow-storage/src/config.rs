@@ -67,11 +67,14 @@ pub struct MongoSettings {
     /// The connection string; may hold a password: print [`MongoSettings::redacted_url`].
     pub url: String,
     pub database: String,
+    /// `MONGODB_TIMEOUT_MS`: bound on server selection and connection.
+    pub timeout: std::time::Duration,
 }
 
 impl MongoSettings {
     pub const DEFAULT_URL: &'static str = "mongodb://localhost:27017/";
     pub const DEFAULT_DATABASE: &'static str = "cityflow";
+    pub const DEFAULT_TIMEOUT_MS: u64 = 5000;
 
     /// The URL with any password replaced by `***`.
     pub fn redacted_url(&self) -> String {
@@ -84,6 +87,7 @@ impl fmt::Debug for MongoSettings {
         f.debug_struct("MongoSettings")
             .field("url", &self.redacted_url())
             .field("database", &self.database)
+            .field("timeout", &self.timeout)
             .finish()
     }
 }
@@ -201,6 +205,11 @@ impl StorageConfig {
             database: get(env, "MONGODB_DATABASE")
                 .unwrap_or(MongoSettings::DEFAULT_DATABASE)
                 .to_string(),
+            timeout: std::time::Duration::from_millis(milliseconds(
+                env,
+                "MONGODB_TIMEOUT_MS",
+                MongoSettings::DEFAULT_TIMEOUT_MS,
+            )?),
         };
         validate_mongo(&mongo)?;
         let aws = AwsSettings {
@@ -301,11 +310,29 @@ impl StorageConfig {
             raw("REPORT_DATE", ""),
             shown("MONGODB_URL", self.mongo.redacted_url()),
             shown("MONGODB_DATABASE", self.mongo.database.clone()),
+            shown(
+                "MONGODB_TIMEOUT_MS",
+                self.mongo.timeout.as_millis().to_string(),
+            ),
             shown("AWS_REGION", self.aws.region.clone()),
             shown("DYNAMODB_REPORTS_TABLE", self.aws.dynamodb_table.clone()),
             shown("S3_REPORTS_BUCKET", self.aws.s3_bucket.clone()),
             shown("S3_REPORTS_PREFIX", self.aws.s3_prefix.clone()),
         ]
+    }
+}
+
+/// A positive number of milliseconds, at most one hour.
+fn milliseconds(env: &EnvMap, name: &str, default: u64) -> Result<u64> {
+    let Some(text) = get(env, name) else {
+        return Ok(default);
+    };
+    match text.parse::<u64>() {
+        Ok(ms) if (1..=3_600_000).contains(&ms) => Ok(ms),
+        _ => Err(Error::config(
+            name,
+            format!("{text:?} is not a number of milliseconds between 1 and 3600000"),
+        )),
     }
 }
 
@@ -532,6 +559,8 @@ mod tests {
             ("S3_REPORTS_PREFIX", "a//b"),
             ("DYNAMODB_REPORTS_TABLE", "x"),
             ("AWS_REGION", "eu west"),
+            ("MONGODB_TIMEOUT_MS", "0"),
+            ("MONGODB_TIMEOUT_MS", "5s"),
             ("REPORT_DATE", "2025-13-01"),
             ("REPORT_DATE", "04/11/2025"),
         ] {

@@ -19,6 +19,7 @@ pub(crate) const KNOWN_VARIABLES: &[&str] = &[
     "REPORT_DATE",
     "MONGODB_URL",
     "MONGODB_DATABASE",
+    "MONGODB_TIMEOUT_MS",
     "AWS_REGION",
     "DYNAMODB_REPORTS_TABLE",
     "S3_REPORTS_BUCKET",

@@ -31,13 +31,7 @@ pub async fn build(config: &StorageConfig) -> Result<Storage> {
     };
     let reports: Arc<dyn ReportStore> = match config.json {
         JsonBackend::File => Arc::new(FsReportStore::new(&config.fs.reports_dir)),
-        JsonBackend::MongoDb => {
-            return Err(not_compiled(
-                "MongoDB (JSON export)",
-                "mongo",
-                "DATABASE_TYPE=mongodb",
-            ))
-        }
+        JsonBackend::MongoDb => mongo_store(config)?,
         JsonBackend::DynamoDb => {
             return Err(not_compiled(
                 "DynamoDB (JSON export)",
@@ -53,6 +47,23 @@ pub async fn build(config: &StorageConfig) -> Result<Storage> {
         blobs,
         reports,
     })
+}
+
+#[cfg(feature = "mongo")]
+fn mongo_store(config: &StorageConfig) -> Result<Arc<dyn ReportStore>> {
+    use cityflow_storage_mongo::{MongoConfig, MongoReportStore};
+    let mut mongo = MongoConfig::new(&config.mongo.url, &config.mongo.database);
+    mongo.timeout = config.mongo.timeout;
+    Ok(Arc::new(MongoReportStore::new(mongo)))
+}
+
+#[cfg(not(feature = "mongo"))]
+fn mongo_store(_config: &StorageConfig) -> Result<Arc<dyn ReportStore>> {
+    Err(not_compiled(
+        "MongoDB (JSON export)",
+        "mongo",
+        "DATABASE_TYPE=mongodb",
+    ))
 }
 
 fn why_s3(config: &StorageConfig) -> &'static str {
@@ -107,14 +118,32 @@ mod tests {
         assert!(!out.exists());
     }
 
+    #[cfg(feature = "mongo")]
+    #[tokio::test]
+    async fn mongodb_builds_without_contacting_the_server() {
+        // Nothing listens on port 9 of loopback; building must not notice.
+        let s = build(&config(&[
+            ("DATABASE_TYPE", "mongodb"),
+            ("MONGODB_URL", "mongodb://u:secret-pw@127.0.0.1:9/"),
+        ]))
+        .await
+        .unwrap();
+        assert_eq!(s.json_backend, JsonBackend::MongoDb);
+        assert!(s.reports.describe().contains("u:***@127.0.0.1:9"));
+        assert!(!format!("{:?}", s.reports).contains("secret-pw"));
+    }
+
     #[tokio::test]
     async fn a_backend_not_compiled_in_is_an_error_naming_the_feature() {
-        for (pairs, feature) in [
-            (vec![("DATABASE_TYPE", "mongodb")], "`mongo`"),
+        let mut cases = vec![
             (vec![("DATABASE_TYPE", "dynamodb")], "`aws`"),
             (vec![("USE_S3", "true")], "`aws`"),
             (vec![("AWS_EXECUTION_ENV", "AWS_Lambda_rust")], "`aws`"),
-        ] {
+        ];
+        if !cfg!(feature = "mongo") {
+            cases.push((vec![("DATABASE_TYPE", "mongodb")], "`mongo`"));
+        }
+        for (pairs, feature) in cases {
             let err = build(&config(&pairs)).await.unwrap_err();
             assert_eq!(err.kind(), ErrorKind::Config);
             assert!(err.to_string().contains(feature), "{pairs:?}: {err}");

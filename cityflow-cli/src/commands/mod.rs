@@ -3,6 +3,7 @@
 mod env;
 mod generate;
 mod list;
+mod setup;
 mod show;
 
 use std::path::Path;
@@ -31,6 +32,7 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
     };
     match cli.command {
         Command::Env => env::run(&ctx),
+        Command::Setup => setup::run(&ctx).await,
         Command::Report(ReportCommand::Generate(args)) => generate::run(&ctx, args).await,
         Command::Report(ReportCommand::Show(args)) => show::run(&ctx, args).await,
         Command::Report(ReportCommand::List(args)) => list::run(&ctx, args).await,
