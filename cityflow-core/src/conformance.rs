@@ -212,11 +212,16 @@ pub async fn report_store_suite(store: &dyn ReportStore) {
     for r in results {
         r.expect("concurrent put");
     }
-    assert_eq!(
-        store.list(DateRange::ALL).await.unwrap(),
-        vec![d1, d2],
-        "[{name}] concurrent puts of one date leave one report"
-    );
+    let listed = store.list(DateRange::ALL).await.unwrap();
+    if listed != vec![d1, d2] {
+        // Say what the store holds, to tell a listing fault from a lost report.
+        let d1_now = store.get(d1).await.map(|r| r.date);
+        let again = store.list(DateRange::ALL).await;
+        panic!(
+            "[{name}] concurrent puts of one date must leave one report per date: listed \
+             {listed:?}, expected [{d1}, {d2}]; get({d1}) now = {d1_now:?}; listed again = {again:?}"
+        );
+    }
     let winner = store.get(d2).await.unwrap();
     assert!(
         writes.contains(&winner),

@@ -1,0 +1,507 @@
+//! JSON reports as DynamoDB items, one per date.
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+use aws_sdk_dynamodb::primitives::Blob;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
+    ScalarAttributeType, TableStatus, TimeToLiveSpecification, TimeToLiveStatus,
+};
+use chrono::NaiveDate;
+use cityflow_core::{
+    report_id, DailyReport, DateRange, Error, ReportStore, Result, SetupAction, StoredReport,
+    Timestamp,
+};
+use tokio::sync::OnceCell;
+
+use crate::config::AwsConfig;
+use crate::error::Failing;
+use crate::sdk;
+
+/// DynamoDB's limit on one item, attribute names included.
+pub const MAX_ITEM_BYTES: u64 = 400 * 1024;
+
+/// A decompressed report larger than this is refused (a corrupt or hostile item).
+const MAX_DECOMPRESSED_BYTES: u64 = 256 * 1024 * 1024;
+
+/// How long `setup` waits for a new table to become ACTIVE.
+const TABLE_ACTIVE_WAIT: Duration = Duration::from_secs(120);
+
+/// A [`ReportStore`] on a DynamoDB table keyed by `report_id` (HASH) and `date` (RANGE).
+/// Cheap to construct: the SDK is configured on first use.
+pub struct DynamoReportStore {
+    config: AwsConfig,
+    secrets: Vec<String>,
+    client: OnceCell<aws_sdk_dynamodb::Client>,
+}
+
+impl std::fmt::Debug for DynamoReportStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DynamoReportStore")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+fn date_key(date: NaiveDate) -> String {
+    date.format("%Y-%m-%d").to_string()
+}
+
+fn key_of(date: NaiveDate) -> HashMap<String, AttributeValue> {
+    HashMap::from([
+        ("report_id".to_string(), AttributeValue::S(report_id(date))),
+        ("date".to_string(), AttributeValue::S(date_key(date))),
+    ])
+}
+
+impl DynamoReportStore {
+    pub fn new(config: AwsConfig) -> Self {
+        DynamoReportStore {
+            secrets: config.secrets(),
+            config,
+            client: OnceCell::new(),
+        }
+    }
+
+    pub fn config(&self) -> &AwsConfig {
+        &self.config
+    }
+
+    async fn client(&self) -> &aws_sdk_dynamodb::Client {
+        self.client
+            .get_or_init(|| sdk::dynamodb_client(&self.config))
+            .await
+    }
+
+    fn failing(&self) -> Failing<'_> {
+        Failing {
+            target: self.describe(),
+            resource_variable: "DYNAMODB_REPORTS_TABLE",
+            secrets: &self.secrets,
+        }
+    }
+
+    fn error<E, R>(&self, e: aws_sdk_dynamodb::error::SdkError<E, R>, what: &str) -> Error
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: std::fmt::Debug + Send + Sync + 'static,
+    {
+        if e.code() == Some("ResourceNotFoundException") {
+            return self.failing().missing_resource(what);
+        }
+        self.failing().map(e, what)
+    }
+
+    fn backend(&self, message: String) -> Error {
+        Error::Backend {
+            target: self.describe(),
+            message,
+            source: None,
+        }
+    }
+
+    /// The item for `report`: the report as a map, or gzip-compressed when the map would
+    /// make the item exceed [`MAX_ITEM_BYTES`].
+    fn item_for(&self, report: &StoredReport) -> Result<HashMap<String, AttributeValue>> {
+        let ttl = report.timestamp.unix_seconds() + i64::from(self.config.ttl_days) * 86_400;
+        let mut item = key_of(report.date);
+        item.insert(
+            "timestamp".into(),
+            AttributeValue::S(report.timestamp.to_string()),
+        );
+        item.insert("ttl".into(), AttributeValue::N(ttl.to_string()));
+        let map: AttributeValue =
+            serde_dynamo::to_attribute_value(&report.report).map_err(|e| {
+                self.backend(format!(
+                    "cannot convert the report for {} to a DynamoDB item: {e}",
+                    report.date
+                ))
+            })?;
+        item.insert("report".into(), map);
+        if item_size(&item) <= MAX_ITEM_BYTES {
+            return Ok(item);
+        }
+        item.remove("report");
+        let json = serde_json::to_vec(&report.report)
+            .map_err(|e| self.backend(format!("cannot serialize the report: {e}")))?;
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        let gz_bytes = encoder
+            .write_all(&json)
+            .and_then(|()| encoder.finish())
+            .map_err(|e| self.backend(format!("cannot compress the report: {e}")))?;
+        item.insert("report_gz".into(), AttributeValue::B(Blob::new(gz_bytes)));
+        let size = item_size(&item);
+        if size > MAX_ITEM_BYTES {
+            return Err(Error::TooLarge {
+                target: self.describe(),
+                what: format!(
+                    "the report for {} (even gzip-compressed, from {} bytes of JSON)",
+                    report.date,
+                    json.len()
+                ),
+                size,
+                limit: MAX_ITEM_BYTES,
+            });
+        }
+        Ok(item)
+    }
+
+    fn report_from_item(
+        &self,
+        date: NaiveDate,
+        mut item: HashMap<String, AttributeValue>,
+    ) -> Result<StoredReport> {
+        let text = |item: &HashMap<String, AttributeValue>, name: &str| -> Result<String> {
+            match item.get(name) {
+                Some(AttributeValue::S(s)) => Ok(s.clone()),
+                _ => Err(self.backend(format!(
+                    "the item for {date} has no text attribute `{name}`"
+                ))),
+            }
+        };
+        let report_id = text(&item, "report_id")?;
+        let timestamp = Timestamp::parse(&text(&item, "timestamp")?)
+            .map_err(|m| self.backend(format!("the item for {date}: {m}")))?;
+        let report: DailyReport = match (item.remove("report"), item.remove("report_gz")) {
+            (Some(map), _) => serde_dynamo::from_attribute_value(map).map_err(|e| {
+                self.backend(format!("the item for {date} is not a valid report: {e}"))
+            })?,
+            (None, Some(AttributeValue::B(blob))) => {
+                let mut json = Vec::new();
+                flate2::read::GzDecoder::new(blob.as_ref())
+                    .take(MAX_DECOMPRESSED_BYTES)
+                    .read_to_end(&mut json)
+                    .map_err(|e| {
+                        self.backend(format!("the compressed report for {date} is corrupt: {e}"))
+                    })?;
+                serde_json::from_slice(&json).map_err(|e| {
+                    self.backend(format!(
+                        "the compressed report for {date} is not valid: {e}"
+                    ))
+                })?
+            }
+            _ => {
+                return Err(self.backend(format!(
+                    "the item for {date} has neither `report` nor `report_gz`"
+                )))
+            }
+        };
+        Ok(StoredReport {
+            report_id,
+            date,
+            timestamp,
+            report,
+        })
+    }
+
+    /// Waits until the table is ACTIVE (emulators answer ACTIVE at once, DynamoDB answers
+    /// CREATING first).
+    async fn wait_active(&self) -> Result<()> {
+        let deadline = tokio::time::Instant::now() + TABLE_ACTIVE_WAIT;
+        loop {
+            let out = self
+                .client()
+                .await
+                .describe_table()
+                .table_name(&self.config.dynamodb_table)
+                .send()
+                .await
+                .map_err(|e| self.error(e, "wait for the table"))?;
+            if out.table().and_then(|t| t.table_status()) == Some(&TableStatus::Active) {
+                return Ok(());
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(Error::Unavailable {
+                    target: self.describe(),
+                    message: format!(
+                        "the table is not ACTIVE after {} s",
+                        TABLE_ACTIVE_WAIT.as_secs()
+                    ),
+                    source: None,
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+}
+
+#[async_trait]
+impl ReportStore for DynamoReportStore {
+    async fn put(&self, report: &StoredReport) -> Result<String> {
+        let item = self.item_for(report)?;
+        let what = format!("save the report for {}", report.date);
+        // PutItem replaces the whole item: one item per date, and an interrupted write
+        // leaves the previous item whole.
+        match self
+            .client()
+            .await
+            .put_item()
+            .table_name(&self.config.dynamodb_table)
+            .set_item(Some(item))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(format!(
+                "dynamodb://{}/{}",
+                self.config.dynamodb_table, report.report_id
+            )),
+            Err(e)
+                if e.code() == Some("ValidationException")
+                    && e.message().is_some_and(|m| m.contains("size")) =>
+            {
+                Err(Error::TooLarge {
+                    target: self.describe(),
+                    what: format!("the report for {}", report.date),
+                    size: MAX_ITEM_BYTES + 1,
+                    limit: MAX_ITEM_BYTES,
+                })
+            }
+            Err(e) => Err(self.error(e, &what)),
+        }
+    }
+
+    async fn get(&self, date: NaiveDate) -> Result<StoredReport> {
+        let out = self
+            .client()
+            .await
+            .get_item()
+            .table_name(&self.config.dynamodb_table)
+            .set_key(Some(key_of(date)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| self.error(e, &format!("read the report for {date}")))?;
+        match out.item {
+            Some(item) => self.report_from_item(date, item),
+            None => Err(Error::not_found(
+                self.describe(),
+                format!("report for {date}"),
+            )),
+        }
+    }
+
+    async fn list(&self, range: DateRange) -> Result<Vec<NaiveDate>> {
+        let mut values = HashMap::new();
+        let filter = match (range.from, range.to) {
+            (Some(f), Some(t)) => {
+                values.insert(":from".to_string(), AttributeValue::S(date_key(f)));
+                values.insert(":to".to_string(), AttributeValue::S(date_key(t)));
+                Some("#d BETWEEN :from AND :to")
+            }
+            (Some(f), None) => {
+                values.insert(":from".to_string(), AttributeValue::S(date_key(f)));
+                Some("#d >= :from")
+            }
+            (None, Some(t)) => {
+                values.insert(":to".to_string(), AttributeValue::S(date_key(t)));
+                Some("#d <= :to")
+            }
+            (None, None) => None,
+        };
+        let mut dates = Vec::new();
+        let mut start: Option<HashMap<String, AttributeValue>> = None;
+        // Every page: a scan returns at most 1 MB per call.
+        loop {
+            let out = self
+                .client()
+                .await
+                .scan()
+                .table_name(&self.config.dynamodb_table)
+                .projection_expression("#d")
+                .expression_attribute_names("#d", "date")
+                .set_filter_expression(filter.map(str::to_string))
+                .set_expression_attribute_values((!values.is_empty()).then(|| values.clone()))
+                .consistent_read(true)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| self.error(e, "list the reports"))?;
+            for item in out.items() {
+                if let Some(AttributeValue::S(d)) = item.get("date") {
+                    let date = cityflow_core::parse_date(d)
+                        .map_err(|m| self.backend(format!("an item has an invalid date: {m}")))?;
+                    dates.push(date);
+                }
+            }
+            match out.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => break,
+            }
+        }
+        dates.sort_unstable();
+        dates.dedup();
+        Ok(dates)
+    }
+
+    async fn delete(&self, date: NaiveDate) -> Result<()> {
+        self.client()
+            .await
+            .delete_item()
+            .table_name(&self.config.dynamodb_table)
+            .set_key(Some(key_of(date)))
+            .send()
+            .await
+            .map_err(|e| self.error(e, &format!("delete the report for {date}")))?;
+        Ok(())
+    }
+
+    fn describe(&self) -> String {
+        match self.config.dynamodb_endpoint() {
+            Some(endpoint) => format!(
+                "DynamoDB table {} at {endpoint}",
+                self.config.dynamodb_table
+            ),
+            None => format!(
+                "DynamoDB table {} in {}",
+                self.config.dynamodb_table, self.config.region
+            ),
+        }
+    }
+
+    /// Creates the table (on-demand billing), waits until it is ACTIVE, enables TTL on `ttl`.
+    async fn setup(&self) -> Result<Vec<SetupAction>> {
+        let table = &self.config.dynamodb_table;
+        let client = self.client().await;
+        let mut actions = Vec::new();
+        let resource = format!("table {}", self.describe());
+        match client.describe_table().table_name(table).send().await {
+            Ok(_) => actions.push(SetupAction::existing(resource)),
+            Err(e) if e.code() == Some("ResourceNotFoundException") => {
+                let attribute = |name: &str| {
+                    AttributeDefinition::builder()
+                        .attribute_name(name)
+                        .attribute_type(ScalarAttributeType::S)
+                        .build()
+                        .expect("name and type are set")
+                };
+                let key = |name: &str, kind: KeyType| {
+                    KeySchemaElement::builder()
+                        .attribute_name(name)
+                        .key_type(kind)
+                        .build()
+                        .expect("name and type are set")
+                };
+                match client
+                    .create_table()
+                    .table_name(table)
+                    .attribute_definitions(attribute("report_id"))
+                    .attribute_definitions(attribute("date"))
+                    .key_schema(key("report_id", KeyType::Hash))
+                    .key_schema(key("date", KeyType::Range))
+                    .billing_mode(BillingMode::PayPerRequest)
+                    .send()
+                    .await
+                {
+                    Ok(_) => actions.push(SetupAction::created(resource)),
+                    // Created meanwhile by a concurrent setup.
+                    Err(e) if e.code() == Some("ResourceInUseException") => {
+                        actions.push(SetupAction::existing(resource))
+                    }
+                    Err(e) => return Err(self.error(e, "create the table")),
+                }
+            }
+            Err(e) => return Err(self.error(e, "check the table")),
+        }
+        self.wait_active().await?;
+
+        let ttl_resource = format!("TTL on attribute ttl of {}", self.describe());
+        let status = client
+            .describe_time_to_live()
+            .table_name(table)
+            .send()
+            .await
+            .map_err(|e| self.error(e, "check the table's TTL"))?;
+        let enabled = matches!(
+            status
+                .time_to_live_description()
+                .and_then(|d| d.time_to_live_status()),
+            Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling)
+        );
+        if enabled {
+            actions.push(SetupAction::existing(ttl_resource));
+        } else {
+            client
+                .update_time_to_live()
+                .table_name(table)
+                .time_to_live_specification(
+                    TimeToLiveSpecification::builder()
+                        .enabled(true)
+                        .attribute_name("ttl")
+                        .build()
+                        .expect("enabled and attribute name are set"),
+                )
+                .send()
+                .await
+                .map_err(|e| self.error(e, "enable TTL on the table"))?;
+            actions.push(SetupAction::created(ttl_resource));
+        }
+        Ok(actions)
+    }
+}
+
+/// The size DynamoDB charges for an item, after AWS's published rules: names and strings by
+/// their UTF-8 length, binaries by their length, numbers by about one byte per two
+/// significant digits plus one, 1 byte for booleans and nulls, 3 bytes per list or map plus
+/// 1 byte per element. Slightly generous, never smaller than DynamoDB's own count.
+pub(crate) fn item_size(item: &HashMap<String, AttributeValue>) -> u64 {
+    item.iter()
+        .map(|(name, value)| name.len() as u64 + value_size(value))
+        .sum()
+}
+
+fn value_size(value: &AttributeValue) -> u64 {
+    match value {
+        AttributeValue::S(s) => s.len() as u64,
+        AttributeValue::N(n) => number_size(n),
+        AttributeValue::B(b) => b.as_ref().len() as u64,
+        AttributeValue::Bool(_) | AttributeValue::Null(_) => 1,
+        AttributeValue::L(list) => 3 + list.iter().map(|v| 1 + value_size(v)).sum::<u64>(),
+        AttributeValue::M(map) => {
+            3 + map
+                .iter()
+                .map(|(k, v)| 1 + k.len() as u64 + value_size(v))
+                .sum::<u64>()
+        }
+        AttributeValue::Ss(v) => v.iter().map(|s| s.len() as u64).sum(),
+        AttributeValue::Ns(v) => v.iter().map(|n| number_size(n)).sum(),
+        AttributeValue::Bs(v) => v.iter().map(|b| b.as_ref().len() as u64).sum(),
+        _ => 0,
+    }
+}
+
+fn number_size(n: &str) -> u64 {
+    let digits = n
+        .split(['e', 'E'])
+        .next()
+        .unwrap_or(n)
+        .chars()
+        .filter(char::is_ascii_digit)
+        .count() as u64;
+    digits.div_ceil(2) + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_follow_the_published_rules() {
+        let item = HashMap::from([
+            ("a".to_string(), AttributeValue::S("hello".into())),
+            ("n".to_string(), AttributeValue::N("12345".into())),
+            (
+                "m".to_string(),
+                AttributeValue::M(HashMap::from([(
+                    "k".to_string(),
+                    AttributeValue::Bool(true),
+                )])),
+            ),
+        ]);
+        // a:1+5, n:1+(3+1), m:1+3+(1+1+1)
+        assert_eq!(item_size(&item), 6 + 5 + 7);
+    }
+}
