@@ -379,17 +379,6 @@ fn bad_inputs_exit_2_with_one_clear_line_and_write_nothing() {
             "DATABASE_TYPE: unknown value \"postgres\"; valid values: mongodb, dynamodb, file",
         ),
         (
-            "backend not compiled in",
-            vec![
-                "--date".into(),
-                "2026-03-10".into(),
-                "--metrics-dir".into(),
-                ex.display().to_string(),
-            ],
-            vec![("DATABASE_TYPE", "dynamodb")],
-            "cargo feature `aws`",
-        ),
-        (
             "path traversal in S3_REPORTS_PREFIX",
             vec![
                 "--date".into(),

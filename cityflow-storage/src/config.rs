@@ -92,14 +92,46 @@ impl fmt::Debug for MongoSettings {
     }
 }
 
-/// AWS settings. Credentials are not here: the SDK's default chain reads them.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// AWS settings.
+#[derive(Clone, PartialEq, Eq)]
 pub struct AwsSettings {
     pub region: String,
     pub dynamodb_table: String,
     pub s3_bucket: String,
     /// Key prefix in the bucket, without leading or trailing `/` (may be empty).
     pub s3_prefix: String,
+    /// `REPORT_TTL_DAYS`: DynamoDB items expire this long after export.
+    pub ttl_days: u32,
+    /// `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL_DYNAMODB`.
+    pub endpoint_url: Option<String>,
+    pub endpoint_url_s3: Option<String>,
+    pub endpoint_url_dynamodb: Option<String>,
+    /// `AWS_ACCESS_KEY_ID`, when set (with the secret key) in the environment or `.env`;
+    /// otherwise the SDK's default chain (profiles, roles) finds credentials.
+    pub access_key_id: Option<String>,
+    /// Never printed.
+    pub secret_access_key: Option<String>,
+    /// Never printed.
+    pub session_token: Option<String>,
+}
+
+impl fmt::Debug for AwsSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let hidden = |v: &Option<String>| v.as_ref().map(|_| "***");
+        f.debug_struct("AwsSettings")
+            .field("region", &self.region)
+            .field("dynamodb_table", &self.dynamodb_table)
+            .field("s3_bucket", &self.s3_bucket)
+            .field("s3_prefix", &self.s3_prefix)
+            .field("ttl_days", &self.ttl_days)
+            .field("endpoint_url", &self.endpoint_url)
+            .field("endpoint_url_s3", &self.endpoint_url_s3)
+            .field("endpoint_url_dynamodb", &self.endpoint_url_dynamodb)
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &hidden(&self.secret_access_key))
+            .field("session_token", &hidden(&self.session_token))
+            .finish()
+    }
 }
 
 impl AwsSettings {
@@ -107,6 +139,21 @@ impl AwsSettings {
     pub const DEFAULT_TABLE: &'static str = "cityflow-daily-reports";
     pub const DEFAULT_BUCKET: &'static str = "cityflow-reports";
     pub const DEFAULT_PREFIX: &'static str = "reports";
+    pub const DEFAULT_TTL_DAYS: u32 = 365;
+
+    /// The S3 endpoint in effect, when overridden.
+    pub fn s3_endpoint(&self) -> Option<&str> {
+        self.endpoint_url_s3
+            .as_deref()
+            .or(self.endpoint_url.as_deref())
+    }
+
+    /// The DynamoDB endpoint in effect, when overridden.
+    pub fn dynamodb_endpoint(&self) -> Option<&str> {
+        self.endpoint_url_dynamodb
+            .as_deref()
+            .or(self.endpoint_url.as_deref())
+    }
 }
 
 /// Everything the factory decided from the environment, validated.
@@ -227,7 +274,31 @@ impl StorageConfig {
                     .map(|s| s.trim())
                     .unwrap_or(AwsSettings::DEFAULT_PREFIX),
             )?,
+            ttl_days: match get(env, "REPORT_TTL_DAYS") {
+                None => AwsSettings::DEFAULT_TTL_DAYS,
+                Some(t) => match t.parse::<u32>() {
+                    Ok(days) if (1..=36_500).contains(&days) => days,
+                    _ => {
+                        return Err(Error::config(
+                            "REPORT_TTL_DAYS",
+                            format!("{t:?} is not a number of days between 1 and 36500"),
+                        ))
+                    }
+                },
+            },
+            endpoint_url: endpoint(env, "AWS_ENDPOINT_URL")?,
+            endpoint_url_s3: endpoint(env, "AWS_ENDPOINT_URL_S3")?,
+            endpoint_url_dynamodb: endpoint(env, "AWS_ENDPOINT_URL_DYNAMODB")?,
+            access_key_id: get(env, "AWS_ACCESS_KEY_ID").map(str::to_string),
+            secret_access_key: get(env, "AWS_SECRET_ACCESS_KEY").map(str::to_string),
+            session_token: get(env, "AWS_SESSION_TOKEN").map(str::to_string),
         };
+        if aws.access_key_id.is_some() != aws.secret_access_key.is_some() {
+            return Err(Error::config(
+                "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY",
+                "set both or neither (neither: the SDK's default chain finds credentials)",
+            ));
+        }
         validate_aws(&aws)?;
 
         let metrics_dir = match get(env, "METRICS_DIR") {
@@ -274,10 +345,13 @@ impl StorageConfig {
                 self.mongo.redacted_url(),
                 self.mongo.database
             ),
-            JsonBackend::DynamoDb => format!(
-                "DYNAMODB (table {} in {})",
-                self.aws.dynamodb_table, self.aws.region
-            ),
+            JsonBackend::DynamoDb => match self.aws.dynamodb_endpoint() {
+                Some(e) => format!("DYNAMODB (table {} at {e})", self.aws.dynamodb_table),
+                None => format!(
+                    "DYNAMODB (table {} in {})",
+                    self.aws.dynamodb_table, self.aws.region
+                ),
+            },
         }
     }
 
@@ -318,7 +392,42 @@ impl StorageConfig {
             shown("DYNAMODB_REPORTS_TABLE", self.aws.dynamodb_table.clone()),
             shown("S3_REPORTS_BUCKET", self.aws.s3_bucket.clone()),
             shown("S3_REPORTS_PREFIX", self.aws.s3_prefix.clone()),
+            shown("REPORT_TTL_DAYS", self.aws.ttl_days.to_string()),
+            raw("AWS_ENDPOINT_URL", ""),
+            raw("AWS_ENDPOINT_URL_S3", ""),
+            raw("AWS_ENDPOINT_URL_DYNAMODB", ""),
+            raw("AWS_ACCESS_KEY_ID", ""),
+            shown(
+                "AWS_SECRET_ACCESS_KEY",
+                self.aws
+                    .secret_access_key
+                    .as_ref()
+                    .map(|_| "***".to_string())
+                    .unwrap_or_default(),
+            ),
+            shown(
+                "AWS_SESSION_TOKEN",
+                self.aws
+                    .session_token
+                    .as_ref()
+                    .map(|_| "***".to_string())
+                    .unwrap_or_default(),
+            ),
         ]
+    }
+}
+
+/// An endpoint URL (`http://` or `https://`), when set.
+fn endpoint(env: &EnvMap, name: &str) -> Result<Option<String>> {
+    match get(env, name) {
+        None => Ok(None),
+        Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
+            Ok(Some(url.to_string()))
+        }
+        Some(url) => Err(Error::config(
+            name,
+            format!("{:?} is not an http:// or https:// URL", redact_url(url)),
+        )),
     }
 }
 
@@ -560,6 +669,9 @@ mod tests {
             ("DYNAMODB_REPORTS_TABLE", "x"),
             ("AWS_REGION", "eu west"),
             ("MONGODB_TIMEOUT_MS", "0"),
+            ("REPORT_TTL_DAYS", "0"),
+            ("AWS_ENDPOINT_URL", "localhost:4566"),
+            ("AWS_ACCESS_KEY_ID", "AKID-without-secret"),
             ("MONGODB_TIMEOUT_MS", "5s"),
             ("REPORT_DATE", "2025-13-01"),
             ("REPORT_DATE", "04/11/2025"),
@@ -595,6 +707,16 @@ mod tests {
         for v in c.variables(&e) {
             assert!(!v.value.contains("hunter2"), "{v:?}");
         }
+        let e = env(&[
+            ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+            ("AWS_SECRET_ACCESS_KEY", "canary-aws-secret"),
+            ("AWS_SESSION_TOKEN", "canary-aws-token"),
+        ]);
+        let c = StorageConfig::from_env(&e).unwrap();
+        let shown = format!("{c:?} {:?}", c.variables(&e));
+        assert!(!shown.contains("canary-aws-secret"), "{shown}");
+        assert!(!shown.contains("canary-aws-token"), "{shown}");
+        assert!(shown.contains("AKIDEXAMPLE"));
         let bad = env(&[("MONGODB_URL", "mongo://admin:hunter2@db/")]);
         let msg = StorageConfig::from_env(&bad).unwrap_err().to_string();
         assert!(!msg.contains("hunter2"), "{msg}");

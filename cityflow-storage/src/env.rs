@@ -24,6 +24,13 @@ pub(crate) const KNOWN_VARIABLES: &[&str] = &[
     "DYNAMODB_REPORTS_TABLE",
     "S3_REPORTS_BUCKET",
     "S3_REPORTS_PREFIX",
+    "REPORT_TTL_DAYS",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_S3",
+    "AWS_ENDPOINT_URL_DYNAMODB",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
 ];
 
 /// Reads `dotenv` (when given and present) and then the process environment, which wins.

@@ -27,18 +27,12 @@ pub struct Storage {
 pub async fn build(config: &StorageConfig) -> Result<Storage> {
     let blobs: Arc<dyn BlobSink> = match config.csv {
         CsvBackend::LocalDir => Arc::new(FsBlobSink::new(&config.fs.reports_dir)),
-        CsvBackend::S3 => return Err(not_compiled("S3 (CSV export)", "aws", why_s3(config))),
+        CsvBackend::S3 => s3_sink(config)?,
     };
     let reports: Arc<dyn ReportStore> = match config.json {
         JsonBackend::File => Arc::new(FsReportStore::new(&config.fs.reports_dir)),
         JsonBackend::MongoDb => mongo_store(config)?,
-        JsonBackend::DynamoDb => {
-            return Err(not_compiled(
-                "DynamoDB (JSON export)",
-                "aws",
-                why_dynamodb(config),
-            ))
-        }
+        JsonBackend::DynamoDb => dynamodb_store(config)?,
     };
     Ok(Storage {
         mode: config.mode,
@@ -66,6 +60,58 @@ fn mongo_store(_config: &StorageConfig) -> Result<Arc<dyn ReportStore>> {
     ))
 }
 
+#[cfg(feature = "aws")]
+fn aws_config(config: &StorageConfig) -> cityflow_storage_aws::AwsConfig {
+    use cityflow_storage_aws::{AwsConfig, StaticCredentials};
+    let a = &config.aws;
+    let mut c = AwsConfig::new(&a.region);
+    c.s3_bucket = a.s3_bucket.clone();
+    c.s3_prefix = a.s3_prefix.clone();
+    c.dynamodb_table = a.dynamodb_table.clone();
+    c.ttl_days = a.ttl_days;
+    c.endpoint_url = a.endpoint_url.clone();
+    c.endpoint_url_s3 = a.endpoint_url_s3.clone();
+    c.endpoint_url_dynamodb = a.endpoint_url_dynamodb.clone();
+    c.credentials = match (&a.access_key_id, &a.secret_access_key) {
+        (Some(id), Some(secret)) => Some(StaticCredentials {
+            access_key_id: id.clone(),
+            secret_access_key: secret.clone(),
+            session_token: a.session_token.clone(),
+        }),
+        _ => None,
+    };
+    c
+}
+
+#[cfg(feature = "aws")]
+fn s3_sink(config: &StorageConfig) -> Result<Arc<dyn BlobSink>> {
+    Ok(Arc::new(cityflow_storage_aws::S3BlobSink::new(aws_config(
+        config,
+    ))))
+}
+
+#[cfg(not(feature = "aws"))]
+fn s3_sink(config: &StorageConfig) -> Result<Arc<dyn BlobSink>> {
+    Err(not_compiled("S3 (CSV export)", "aws", why_s3(config)))
+}
+
+#[cfg(feature = "aws")]
+fn dynamodb_store(config: &StorageConfig) -> Result<Arc<dyn ReportStore>> {
+    Ok(Arc::new(cityflow_storage_aws::DynamoReportStore::new(
+        aws_config(config),
+    )))
+}
+
+#[cfg(not(feature = "aws"))]
+fn dynamodb_store(config: &StorageConfig) -> Result<Arc<dyn ReportStore>> {
+    Err(not_compiled(
+        "DynamoDB (JSON export)",
+        "aws",
+        why_dynamodb(config),
+    ))
+}
+
+#[cfg_attr(feature = "aws", allow(dead_code))]
 fn why_s3(config: &StorageConfig) -> &'static str {
     match config.mode {
         Mode::Aws => "AWS_EXECUTION_ENV is set",
@@ -73,6 +119,7 @@ fn why_s3(config: &StorageConfig) -> &'static str {
     }
 }
 
+#[cfg_attr(feature = "aws", allow(dead_code))]
 fn why_dynamodb(config: &StorageConfig) -> &'static str {
     match config.mode {
         Mode::Aws => "AWS_EXECUTION_ENV is set",
@@ -80,6 +127,7 @@ fn why_dynamodb(config: &StorageConfig) -> &'static str {
     }
 }
 
+#[cfg_attr(all(feature = "aws", feature = "mongo"), allow(dead_code))]
 fn not_compiled(backend: &str, feature: &str, because: &str) -> Error {
     Error::config(
         because,
@@ -133,13 +181,40 @@ mod tests {
         assert!(!format!("{:?}", s.reports).contains("secret-pw"));
     }
 
+    #[cfg(feature = "aws")]
+    #[tokio::test]
+    async fn aws_mode_builds_s3_and_dynamodb_without_contacting_them() {
+        let s = build(&config(&[
+            ("AWS_EXECUTION_ENV", "AWS_Lambda_rust"),
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:9"),
+            ("S3_REPORTS_BUCKET", "my-bucket"),
+            ("AWS_ACCESS_KEY_ID", "AKID"),
+            ("AWS_SECRET_ACCESS_KEY", "canary-secret"),
+        ]))
+        .await
+        .unwrap();
+        assert_eq!(s.mode, Mode::Aws);
+        assert_eq!(
+            s.blobs.location(&cityflow_core::BlobKey::report_csv(
+                "2025-11-04".parse().unwrap()
+            )),
+            "s3://my-bucket/reports/daily_report_2025-11-04.csv"
+        );
+        assert!(s
+            .reports
+            .describe()
+            .contains("DynamoDB table cityflow-daily-reports"));
+        assert!(!format!("{:?} {:?}", s.blobs, s.reports).contains("canary-secret"));
+    }
+
     #[tokio::test]
     async fn a_backend_not_compiled_in_is_an_error_naming_the_feature() {
-        let mut cases = vec![
-            (vec![("DATABASE_TYPE", "dynamodb")], "`aws`"),
-            (vec![("USE_S3", "true")], "`aws`"),
-            (vec![("AWS_EXECUTION_ENV", "AWS_Lambda_rust")], "`aws`"),
-        ];
+        let mut cases = Vec::new();
+        if !cfg!(feature = "aws") {
+            cases.push((vec![("DATABASE_TYPE", "dynamodb")], "`aws`"));
+            cases.push((vec![("USE_S3", "true")], "`aws`"));
+            cases.push((vec![("AWS_EXECUTION_ENV", "AWS_Lambda_rust")], "`aws`"));
+        }
         if !cfg!(feature = "mongo") {
             cases.push((vec![("DATABASE_TYPE", "mongodb")], "`mongo`"));
         }
