@@ -1,0 +1,169 @@
+//! # cityflow-ingest
+//!
+//! Computes daily reports straight from the raw open-data export "Comptage routier – données
+//! trafic issues des capteurs permanents" (about 20 million rows, 6.2 GB a year), correctly:
+//! each row belongs to the Europe/Paris local day of its timestamp (DST days have 23 or 25
+//! hours), duplicates are counted once, `Invalide` arcs are excluded, lost time is computed
+//! hour by hour, and zones are real arrondissements.
+//!
+//! One streaming pass computes every requested day ([`ingest`]); memory grows with the number
+//! of (arc, day) pairs, not with the file; both cores are used. A separate crate from
+//! `cityflow-core` so that services which only read reports do not build the parser.
+//!
+//! [`simulate`] writes deterministic synthetic data in the exact export schema.
+
+mod aggregate;
+mod csv_input;
+mod figures;
+mod geo;
+mod paris_time;
+pub mod simulate;
+
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+
+pub use aggregate::{Aggregate, ArcInfo, BadLine, DayFilter, Etat, Stats, REPORTED_BAD_LINES};
+pub use figures::{
+    arc_day, arc_days, day_report, loss_per_vehicle_minutes, observed_speed_kmh, ArcDay,
+};
+pub use geo::{
+    haversine_m, linestring_length_metres, zone_of, ARRONDISSEMENT_CENTROIDS, MAX_ZONE_DISTANCE_M,
+};
+pub use paris_time::ParisClock;
+
+/// Why ingestion failed. Malformed lines are not errors: they are counted in [`Stats`].
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The input cannot be used (empty, truncated gzip, unreadable bytes).
+    #[error("{}: {message}", path.display())]
+    Input { path: PathBuf, message: String },
+    /// Required columns are missing.
+    #[error("{}: {message}", path.display())]
+    Columns { path: PathBuf, message: String },
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl IngestError {
+    fn io(path: &Path, source: std::io::Error) -> Self {
+        IngestError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+impl From<IngestError> for cityflow_core::Error {
+    fn from(e: IngestError) -> Self {
+        match e {
+            IngestError::Internal(m) => cityflow_core::Error::Backend {
+                target: "ingestion".into(),
+                message: m,
+                source: None,
+            },
+            other => cityflow_core::Error::invalid_input("comptages input", other.to_string()),
+        }
+    }
+}
+
+/// Progress of the pass, for a progress bar. Every method has a no-op default.
+pub trait Progress: Sync {
+    /// The input's size in bytes (compressed size for gzip), 0 when unknown.
+    fn start_reading(&self, _total_bytes: u64) {}
+    /// Bytes of the input read so far.
+    fn read(&self, _bytes: u64) {}
+    fn done_reading(&self) {}
+}
+
+/// No progress reporting.
+pub struct NoProgress;
+impl Progress for NoProgress {}
+
+/// Which days to compute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DaySelection {
+    One(NaiveDate),
+    /// Inclusive.
+    Range(NaiveDate, NaiveDate),
+    /// Every local day with at least one row.
+    All,
+}
+
+/// The outcome of one pass.
+#[derive(Debug)]
+pub struct Ingested {
+    pub aggregate: Aggregate,
+    /// The days to report, sorted.
+    pub days: Vec<NaiveDate>,
+    clock: ParisClock,
+}
+
+impl Ingested {
+    /// The report of `date` (comptages sections; add bikes, weather and chantiers yourself).
+    pub fn report(
+        &self,
+        date: NaiveDate,
+        generated_at: cityflow_core::Timestamp,
+    ) -> cityflow_core::DailyReport {
+        figures::day_report(&self.aggregate, &self.clock, date, generated_at)
+    }
+
+    /// The figures of every arc of the file on `date`.
+    pub fn arc_days(&self, date: NaiveDate) -> Vec<ArcDay> {
+        figures::arc_days(&self.aggregate, &self.clock, date)
+    }
+}
+
+/// Reads `path` once and prepares the reports of the selected days, with `workers` parsing
+/// threads (0: one per core).
+pub fn ingest(
+    path: &Path,
+    days: DaySelection,
+    workers: usize,
+    progress: &dyn Progress,
+) -> Result<Ingested, IngestError> {
+    let filter = match days {
+        DaySelection::One(d) => DayFilter {
+            from: Some(paris_time::day_of_date(d)),
+            to: Some(paris_time::day_of_date(d)),
+        },
+        DaySelection::Range(f, t) => DayFilter {
+            from: Some(paris_time::day_of_date(f)),
+            to: Some(paris_time::day_of_date(t)),
+        },
+        DaySelection::All => DayFilter {
+            from: None,
+            to: None,
+        },
+    };
+    let workers = if workers == 0 {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+    } else {
+        workers
+    };
+    let aggregate = aggregate::aggregate_file(path, filter, workers, progress)?;
+    let days = match days {
+        DaySelection::One(d) => vec![d],
+        DaySelection::Range(f, t) => f.iter_days().take_while(|d| *d <= t).collect(),
+        DaySelection::All => {
+            let mut days: Vec<i64> = aggregate.days.keys().map(|(_, d)| *d).collect();
+            days.sort_unstable();
+            days.dedup();
+            days.into_iter().map(paris_time::date_of_day).collect()
+        }
+    };
+    Ok(Ingested {
+        aggregate,
+        days,
+        clock: ParisClock::new(),
+    })
+}
