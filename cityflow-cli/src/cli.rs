@@ -32,6 +32,12 @@ pub enum Command {
     Env,
     /// Create what the configured targets need (directory, MongoDB indexes, …), idempotently.
     Setup,
+    /// Generate synthetic input data.
+    #[command(subcommand)]
+    Simulate(SimulateCommand),
+    /// Work on the raw open-data traffic-count CSV.
+    #[command(subcommand)]
+    Comptages(ComptagesCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -47,12 +53,77 @@ pub enum ReportCommand {
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
     /// The day (YYYY-MM-DD). Default: REPORT_DATE, else yesterday in Europe/Paris.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["from", "to", "all"])]
     pub date: Option<String>,
     /// Directory holding the *_metrics_DATE.json files. Default: METRICS_DIR, else
-    /// $OUTPUT_DIR/metrics.
+    /// $OUTPUT_DIR/metrics. With --comptages it only supplies bikes, weather and chantiers,
+    /// and is optional.
     #[arg(long)]
     pub metrics_dir: Option<PathBuf>,
+    /// Compute the road figures from the raw open-data CSV (plain or .gz) instead of metrics
+    /// files; one pass computes every requested day.
+    #[arg(long, value_name = "FILE")]
+    pub comptages: Option<PathBuf>,
+    /// First day of a range (with --comptages), inclusive.
+    #[arg(long, requires_all = ["to", "comptages"])]
+    pub from: Option<String>,
+    /// Last day of a range (with --comptages), inclusive.
+    #[arg(long, requires_all = ["from", "comptages"])]
+    pub to: Option<String>,
+    /// Every day found in the file (with --comptages).
+    #[arg(long, requires = "comptages", conflicts_with_all = ["from", "to"])]
+    pub all: bool,
+    /// Reports exported at the same time (with --comptages).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: u16,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SimulateCommand {
+    /// Deterministic synthetic data in the exact open-data schema.
+    Comptages(SimulateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// First day (YYYY-MM-DD).
+    #[arg(long)]
+    pub from: String,
+    /// Last day (YYYY-MM-DD), inclusive.
+    #[arg(long)]
+    pub to: String,
+    /// Number of synthetic arcs scattered over Paris.
+    #[arg(long, conflicts_with = "network", default_value_t = 200)]
+    pub arcs: usize,
+    /// Use the arcs of a referentiel metrics file (real names, lengths, coordinates).
+    #[arg(long, value_name = "FILE")]
+    pub network: Option<PathBuf>,
+    /// Seed: same seed, same bytes.
+    #[arg(long)]
+    pub seed: u64,
+    /// Output file; gzip-compressed when it ends with .gz.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ComptagesCommand {
+    /// Per arc and Paris local day: count, sum, mean and max of the flow, count and mean of
+    /// the occupancy, as CSV (the aggregation compared with DuckDB in the benchmark).
+    Aggregate(AggregateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AggregateArgs {
+    /// The raw open-data CSV (plain or .gz).
+    #[arg(long, value_name = "FILE")]
+    pub comptages: PathBuf,
+    /// Where to write the CSV (default: stdout).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Parsing threads (0: one per core).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
 }
 
 #[derive(Debug, Args)]

@@ -153,11 +153,11 @@ pub fn sample_report(date: NaiveDate, seed: u32) -> DailyReport {
     }
 }
 
+/// Envelopes are stamped with the current time: a store may derive an expiry from the
+/// export time (DynamoDB's `ttl`), and an old stamp would make the emulator delete the items
+/// under the suite's feet.
 fn stored(date: NaiveDate, seed: u32) -> StoredReport {
-    StoredReport::new(
-        sample_report(date, seed),
-        Timestamp::parse("2025-11-05T06:31:00+01:00").unwrap(),
-    )
+    StoredReport::new(sample_report(date, seed), Timestamp::now())
 }
 
 /// Runs every [`ReportStore`] check against `store`, which must hold no report at start.

@@ -203,6 +203,45 @@ pub fn generate_from_metrics_dir(
     })
 }
 
+/// Fills the bikes, weather and chantiers sections of `report` from the metrics files of
+/// `report.date` in `dir`, for reports whose road figures come from elsewhere (the raw
+/// open-data CSV). Missing files leave their sections empty and are returned as warnings;
+/// malformed files are errors naming file, line and column.
+pub fn add_metrics_sections(dir: &Path, report: &mut DailyReport) -> Result<Vec<String>> {
+    let mut warnings = Vec::new();
+    let date = report.date;
+    let path = |kind: MetricsKind| dir.join(kind.file_name(date));
+    let mut note = |kind: MetricsKind, found: bool| {
+        if !found {
+            warnings.push(format!(
+                "{} not found: {}",
+                path(kind).display(),
+                kind.sections()
+            ));
+        }
+    };
+    let bikes: Option<BikesMetrics> = load(&path(MetricsKind::Bikes))?;
+    note(MetricsKind::Bikes, bikes.is_some());
+    if let Some(b) = bikes {
+        report.summary.total_velos_paris = b.metrics.iter().map(|m| m.total_jour).sum();
+        report
+            .capteurs_defaillants
+            .extend(b.failing_sensors.into_iter().map(|id| FailingSensor {
+                id_compteur: id,
+                kind: SensorKind::Bike,
+                raison: None,
+                heures_manquantes: None,
+            }));
+    }
+    let weather: Option<WeatherMetrics> = load(&path(MetricsKind::Weather))?;
+    note(MetricsKind::Weather, weather.is_some());
+    report.meteo_impact = weather.map(|w| w.metrics);
+    let chantiers: Option<ChantiersMetrics> = load(&path(MetricsKind::Chantiers))?;
+    note(MetricsKind::Chantiers, chantiers.is_some());
+    report.chantiers_actifs = chantiers.map(|c| c.into_roadworks()).unwrap_or_default();
+    Ok(warnings)
+}
+
 /// The old tool's alerts carry no severity; it is derived from the highest occupancy known
 /// for the alert (its maximum when present, else its mean) with the rule of
 /// [`Severity::from_taux`].

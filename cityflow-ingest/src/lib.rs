@@ -115,9 +115,81 @@ impl Ingested {
         figures::day_report(&self.aggregate, &self.clock, date, generated_at)
     }
 
+    /// The local days with at least one (non-`Invalide`) row.
+    pub fn days_with_rows(&self) -> std::collections::BTreeSet<NaiveDate> {
+        self.aggregate
+            .days
+            .keys()
+            .map(|(_, d)| paris_time::date_of_day(*d))
+            .collect()
+    }
+
+    /// Per (arc, local day) with at least one row: the flow's count, sum, mean and max and the
+    /// occupancy's count and mean, sorted by arc id then day. Duplicates, `Invalide` rows and
+    /// rejected values excluded.
+    pub fn arc_day_aggregates(&self) -> Vec<ArcDayAggregate> {
+        let mut out: Vec<ArcDayAggregate> = self
+            .aggregate
+            .days
+            .iter()
+            .map(|((arc, day), hours)| {
+                let mut a = ArcDayAggregate {
+                    arc_id: self.aggregate.arcs[*arc as usize].id.clone(),
+                    date: paris_time::date_of_day(*day),
+                    debit_count: 0,
+                    debit_sum: 0,
+                    debit_max: None,
+                    taux_count: 0,
+                    taux_sum: 0.0,
+                };
+                for s in &hours.slots {
+                    if let Some(d) = s.debit() {
+                        a.debit_count += 1;
+                        a.debit_sum += u64::from(d);
+                        a.debit_max = Some(a.debit_max.map_or(d, |m: u32| m.max(d)));
+                    }
+                    if let Some(t) = s.taux() {
+                        a.taux_count += 1;
+                        a.taux_sum += t;
+                    }
+                }
+                a
+            })
+            .collect();
+        out.sort_by(|a, b| {
+            match (a.arc_id.parse::<u64>(), b.arc_id.parse::<u64>()) {
+                (Ok(x), Ok(y)) => x.cmp(&y),
+                _ => a.arc_id.cmp(&b.arc_id),
+            }
+            .then(a.date.cmp(&b.date))
+        });
+        out
+    }
+
     /// The figures of every arc of the file on `date`.
     pub fn arc_days(&self, date: NaiveDate) -> Vec<ArcDay> {
         figures::arc_days(&self.aggregate, &self.clock, date)
+    }
+}
+
+/// Plain per-(arc, day) aggregates; see [`Ingested::arc_day_aggregates`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArcDayAggregate {
+    pub arc_id: String,
+    pub date: NaiveDate,
+    pub debit_count: u32,
+    pub debit_sum: u64,
+    pub debit_max: Option<u32>,
+    pub taux_count: u32,
+    pub taux_sum: f64,
+}
+
+impl ArcDayAggregate {
+    pub fn debit_mean(&self) -> Option<f64> {
+        (self.debit_count > 0).then(|| self.debit_sum as f64 / f64::from(self.debit_count))
+    }
+    pub fn taux_mean(&self) -> Option<f64> {
+        (self.taux_count > 0).then(|| self.taux_sum / f64::from(self.taux_count))
     }
 }
 

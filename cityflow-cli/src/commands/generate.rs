@@ -50,7 +50,7 @@ impl ExportOutcome {
 }
 
 /// Yesterday in Europe/Paris: the day a morning run reports on.
-fn yesterday_in_paris() -> NaiveDate {
+pub(crate) fn yesterday_in_paris() -> NaiveDate {
     let today = Utc::now()
         .with_timezone(&chrono_tz::Europe::Paris)
         .date_naive();

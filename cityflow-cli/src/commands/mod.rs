@@ -1,17 +1,19 @@
 //! One module per command; each returns the exit code or a [`Failure`].
 
+mod comptages;
 mod env;
 mod generate;
 mod list;
 mod setup;
 mod show;
+mod simulate;
 
 use std::path::Path;
 
 use chrono::NaiveDate;
 use cityflow_storage::{EnvMap, StorageConfig};
 
-use crate::cli::{Cli, Command, ReportCommand};
+use crate::cli::{Cli, Command, ComptagesCommand, ReportCommand, SimulateCommand};
 use crate::exit::{usage, Failure};
 
 /// What every command starts from: the environment and the decision made from it.
@@ -33,6 +35,11 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
     match cli.command {
         Command::Env => env::run(&ctx),
         Command::Setup => setup::run(&ctx).await,
+        Command::Simulate(SimulateCommand::Comptages(args)) => simulate::run(&ctx, args),
+        Command::Comptages(ComptagesCommand::Aggregate(args)) => comptages::aggregate(&ctx, args),
+        Command::Report(ReportCommand::Generate(args)) if args.comptages.is_some() => {
+            comptages::generate(&ctx, args).await
+        }
         Command::Report(ReportCommand::Generate(args)) => generate::run(&ctx, args).await,
         Command::Report(ReportCommand::Show(args)) => show::run(&ctx, args).await,
         Command::Report(ReportCommand::List(args)) => list::run(&ctx, args).await,
