@@ -1,10 +1,12 @@
 //! One streaming pass over the CSV: per (arc, local day), the hourly values.
 //!
 //! A reader thread reads (and un-gzips) the input in blocks, cuts them at record boundaries
-//! and hands numbered chunks to worker threads; each worker parses its chunks into its own
-//! map of (arc, day) → 25 hourly slots, then the maps are merged. Memory therefore grows with
-//! the number of (arc, day) pairs (one slot array each), never with rows or bytes. Where two
-//! rows give the same (arc, hour), the first in file order wins, whichever worker saw it.
+//! and hands every numbered chunk to every worker thread. The arcs are sharded: a worker
+//! walks all records but fully parses only those of its arcs (by a hash of the arc id), into
+//! its own map of (arc, day) → 25 hourly slots. Each (arc, day) pair therefore lives in
+//! exactly one map: memory grows with the number of pairs, never with rows or bytes, and is
+//! not multiplied by the number of workers. A worker sees its arcs' rows in file order, so
+//! the first row of an (arc, hour) wins.
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -119,7 +121,8 @@ pub struct ArcInfo {
     /// Haversine length of `geo_shape`; 0 when missing or invalid.
     pub length_metres: f64,
     pub has_geometry: bool,
-    chunk: u32,
+    /// The line of its first row: arcs are listed in order of first appearance.
+    first_line: u64,
 }
 
 /// A malformed line: counted, the first ones reported.
@@ -289,17 +292,17 @@ fn aggregate_reader(
     offset += consumed as u64;
 
     let (results_tx, results_rx) = mpsc::channel::<Worker>();
-    let mut senders = Vec::with_capacity(workers);
+    let mut senders: Vec<mpsc::SyncSender<Arc<Chunk>>> = Vec::with_capacity(workers);
     let mut handles = Vec::with_capacity(workers);
-    for _ in 0..workers {
+    for shard in 0..workers {
         // Two chunks in flight per worker bound the memory held by the pipeline.
-        let (tx, rx) = mpsc::sync_channel::<Chunk>(2);
+        let (tx, rx) = mpsc::sync_channel::<Arc<Chunk>>(2);
         senders.push(tx);
         let layout = layout.clone();
         let clock = clock.clone();
         let results = results_tx.clone();
         handles.push(std::thread::spawn(move || {
-            let mut w = Worker::new(layout, clock, filter);
+            let mut w = Worker::new(layout, clock, filter, shard, workers);
             for chunk in rx {
                 w.process(&chunk);
             }
@@ -337,15 +340,14 @@ fn aggregate_reader(
             let lines = memchr::memchr_iter(b'\n', &data).count() as u64;
             offset += data.len() as u64;
             stats_bytes += data.len() as u64;
-            let chunk = Chunk {
+            let chunk = Arc::new(Chunk {
                 index,
                 first_line: line,
                 offset: offset - data.len() as u64,
                 data,
-            };
+            });
             line += lines;
-            let worker = index as usize % workers;
-            if senders[worker].send(chunk).is_err() {
+            if senders.iter().any(|s| s.send(chunk.clone()).is_err()) {
                 break;
             }
             index += 1;
@@ -425,6 +427,9 @@ fn fill(
 
 /// One worker's share.
 struct Worker {
+    /// This worker parses the arcs whose hash modulo `shards` is `shard`.
+    shard: usize,
+    shards: usize,
     layout: Arc<Layout>,
     clock: Arc<ParisClock>,
     filter: DayFilter,
@@ -438,8 +443,16 @@ struct Worker {
 }
 
 impl Worker {
-    fn new(layout: Arc<Layout>, clock: Arc<ParisClock>, filter: DayFilter) -> Self {
+    fn new(
+        layout: Arc<Layout>,
+        clock: Arc<ParisClock>,
+        filter: DayFilter,
+        shard: usize,
+        shards: usize,
+    ) -> Self {
         Worker {
+            shard,
+            shards,
             layout,
             clock,
             filter,
@@ -462,14 +475,30 @@ impl Worker {
         }
     }
 
+    /// Whether this worker handles `record`: its arc's shard, or shard 0 for records whose
+    /// arc cannot be read (they are malformed, and must be counted once).
+    fn owns(&self, record: &[u8]) -> bool {
+        if self.shards == 1 {
+            return true;
+        }
+        let arc_column = self.layout.index(Column::Arc).expect("required");
+        match crate::csv_input::field_at(record, self.layout.separator, arc_column) {
+            Some(id) if !id.is_empty() => shard_of(id, self.shards) == self.shard,
+            _ => self.shard == 0,
+        }
+    }
+
     fn process(&mut self, chunk: &Chunk) {
         if self.invalid_utf8_at.is_some() {
             return;
         }
-        // Validating a whole chunk costs little and makes every later `from_utf8` safe.
-        if let Err(e) = std::str::from_utf8(&chunk.data) {
-            self.invalid_utf8_at = Some(chunk.offset + e.valid_up_to() as u64);
-            return;
+        // Validating a whole chunk costs little and makes every later `from_utf8` safe; one
+        // worker per chunk does it.
+        if chunk.index as usize % self.shards == self.shard {
+            if let Err(e) = std::str::from_utf8(&chunk.data) {
+                self.invalid_utf8_at = Some(chunk.offset + e.valid_up_to() as u64);
+                return;
+            }
         }
         let data = &chunk.data;
         let mut pos = 0;
@@ -485,7 +514,7 @@ impl Worker {
             pos = end + 1;
             let this_line = line;
             line += record_lines;
-            if record.is_empty() {
+            if record.is_empty() || !self.owns(record) {
                 continue;
             }
             self.stats.rows_read += 1;
@@ -504,7 +533,7 @@ impl Worker {
                 self.bad_line(this_line, msg);
                 continue;
             }
-            if let Err(reason) = self.row(&fields, chunk.index) {
+            if let Err(reason) = self.row(&fields, chunk.index, this_line) {
                 self.bad_line(this_line, reason);
             }
         }
@@ -514,7 +543,7 @@ impl Worker {
         self.layout.index(column).map(|i| fields[i])
     }
 
-    fn row(&mut self, fields: &[Field], chunk: u32) -> Result<(), String> {
+    fn row(&mut self, fields: &[Field], chunk: u32, line: u64) -> Result<(), String> {
         if let Some(etat_arc) = self.field(fields, Column::EtatArc) {
             if etat_arc.bytes() == b"Invalide" {
                 self.stats.rows_invalide += 1;
@@ -565,10 +594,10 @@ impl Worker {
         if !self.filter.keeps(day) {
             self.stats.rows_outside_days += 1;
             // The arc still belongs to the file.
-            self.arc(id, fields, chunk);
+            self.arc(id, fields, line);
             return Ok(());
         }
-        let arc = self.arc(id, fields, chunk);
+        let arc = self.arc(id, fields, line);
         let hours = self.days.entry((arc, day)).or_insert_with(|| {
             Box::new(DayHours {
                 slots: [Slot::NONE; 25],
@@ -592,7 +621,7 @@ impl Worker {
     }
 
     /// The index of arc `id`, recording what its first row says about it.
-    fn arc(&mut self, id: &[u8], fields: &[Field], chunk: u32) -> u32 {
+    fn arc(&mut self, id: &[u8], fields: &[Field], line: u64) -> u32 {
         if let Some(&i) = self.arc_index.get(id) {
             return i;
         }
@@ -616,22 +645,32 @@ impl Worker {
             point,
             length_metres: length.unwrap_or(0.0),
             has_geometry: length.is_some(),
-            chunk,
+            first_line: line,
         });
         self.arc_index.insert(id.into(), i);
         i
     }
 }
 
+/// FNV-1a: a stable, cheap hash of the arc id, to shard arcs between workers.
+fn shard_of(id: &[u8], shards: usize) -> usize {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in id.trim_ascii() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    (h % shards as u64) as usize
+}
+
 /// Merges the workers' maps; the earliest chunk wins everywhere.
 fn merge(parts: &mut [Worker]) -> Aggregate {
     let mut out = Aggregate::default();
     let mut index: HashMap<String, u32> = HashMap::new();
-    // Arcs: order by first chunk, so the result does not depend on scheduling.
-    let mut all: Vec<(u32, usize, usize)> = Vec::new();
+    // Arcs: in order of first appearance in the file, whatever the scheduling.
+    let mut all: Vec<(u64, usize, usize)> = Vec::new();
     for (w, part) in parts.iter().enumerate() {
         for (i, a) in part.arcs.iter().enumerate() {
-            all.push((a.chunk, w, i));
+            all.push((a.first_line, w, i));
         }
     }
     all.sort_unstable();

@@ -224,6 +224,36 @@ pub fn split_record<'a>(
     }
 }
 
+/// Field `index` of `record` (trimmed, quotes removed, escapes left as they are), without
+/// splitting the rest; `None` when the record is too short or badly quoted before it.
+pub fn field_at(record: &[u8], separator: u8, index: usize) -> Option<&[u8]> {
+    let mut pos = 0;
+    for i in 0..=index {
+        let (start, end, next) = if record.get(pos) == Some(&b'"') {
+            let mut j = pos + 1;
+            loop {
+                let q = j + memchr(b'"', &record[j..])?;
+                if record.get(q + 1) == Some(&b'"') {
+                    j = q + 2;
+                } else {
+                    break (pos + 1, q, q + 1);
+                }
+            }
+        } else {
+            let end = memchr(separator, &record[pos..]).map_or(record.len(), |e| pos + e);
+            (pos, end, end)
+        };
+        if i == index {
+            return Some(record[start..end].trim_ascii());
+        }
+        if next >= record.len() {
+            return None;
+        }
+        pos = next + 1;
+    }
+    None
+}
+
 /// The end of the record starting at `start`: the index of its `\n` (outside quotes), or
 /// `None` when the buffer ends first.
 pub fn record_end(buf: &[u8], start: usize) -> Option<usize> {
@@ -419,6 +449,16 @@ mod tests {
         );
         assert!(split_record(b"a;\"open", b';', &mut f).is_err());
         assert!(split_record(b"a;\"x\"y;b", b';', &mut f).is_err());
+    }
+
+    #[test]
+    fn one_field_without_splitting_the_rest() {
+        let rec = b"a;\"b;\"\"c\";d";
+        assert_eq!(field_at(rec, b';', 0), Some(&b"a"[..]));
+        assert_eq!(field_at(rec, b';', 1), Some(&b"b;\"\"c"[..]));
+        assert_eq!(field_at(rec, b';', 2), Some(&b"d"[..]));
+        assert_eq!(field_at(rec, b';', 3), None);
+        assert_eq!(field_at(b"", b';', 0), Some(&b""[..]));
     }
 
     #[test]
