@@ -73,6 +73,9 @@ pub struct GenerateArgs {
     /// Every day found in the file (with --comptages).
     #[arg(long, requires = "comptages", conflicts_with_all = ["from", "to"])]
     pub all: bool,
+    /// Compute everything and print where it would go, without writing anything.
+    #[arg(long)]
+    pub dry_run: bool,
     /// Reports exported at the same time (with --comptages).
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub jobs: u16,

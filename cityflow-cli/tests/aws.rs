@@ -1,33 +1,14 @@
 //! `cityflow` in AWS mode (`AWS_EXECUTION_ENV` set, as in Lambda) end to end against the
 //! test servers: S3 on LocalStack, DynamoDB on DynamoDB Local (scripts/services).
 
-use std::path::{Path, PathBuf};
+mod common;
+
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
 use cityflow_core::conformance::{service_endpoint, unique_name};
 use cityflow_core::{BlobKey, BlobSink, ReportStore};
 use cityflow_storage_aws::{AwsConfig, DynamoReportStore, S3BlobSink, StaticCredentials};
-
-const GOLDEN_CSV: &str =
-    include_str!("../../cityflow-core/tests/golden/daily_report_2026-03-10.csv");
-
-fn examples() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/metrics")
-}
-
-fn cityflow(dir: &Path, vars: &[(&str, &str)]) -> Command {
-    let mut cmd = Command::cargo_bin("cityflow").unwrap();
-    cmd.current_dir(dir).env_clear();
-    for (k, v) in vars {
-        cmd.env(k, v);
-    }
-    cmd
-}
-
-fn stdout_of(assert: &assert_cmd::assert::Assert) -> String {
-    String::from_utf8(assert.get_output().stdout.clone()).unwrap()
-}
+use common::{cityflow, closed_port, examples, stdout_of, GOLDEN_CSV};
 
 #[test]
 fn aws_mode_exports_to_s3_and_dynamodb_and_reads_back() {
@@ -138,10 +119,7 @@ fn aws_mode_exports_to_s3_and_dynamodb_and_reads_back() {
 
 #[test]
 fn a_stopped_dynamodb_endpoint_exits_1_within_15_s_naming_the_service() {
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    let port = closed_port();
     let endpoint = format!("http://127.0.0.1:{port}");
     let dir = tempfile::tempdir().unwrap();
     let started = Instant::now();

@@ -3,28 +3,12 @@
 //! Each test runs the binary in a fresh temporary directory with a cleared environment, so
 //! neither the developer's `.env` nor their variables leak in.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
+use common::{cityflow, examples, GOLDEN_CSV};
 use predicates::prelude::*;
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn examples() -> PathBuf {
-    repo().join("examples/metrics")
-}
-
-/// `cityflow` in `dir`, with only `vars` in its environment.
-fn cityflow(dir: &Path, vars: &[(&str, &str)]) -> Command {
-    let mut cmd = Command::cargo_bin("cityflow").unwrap();
-    cmd.current_dir(dir).env_clear();
-    for (k, v) in vars {
-        cmd.env(k, v);
-    }
-    cmd
-}
 
 fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
@@ -69,10 +53,7 @@ fn the_main_job_exports_csv_and_json_to_files() {
 
     let reports = dir.path().join("output/reports");
     let csv = std::fs::read_to_string(reports.join("daily_report_2026-03-10.csv")).unwrap();
-    assert_eq!(
-        csv,
-        include_str!("../../cityflow-core/tests/golden/daily_report_2026-03-10.csv")
-    );
+    assert_eq!(csv, GOLDEN_CSV);
     let json: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(reports.join("daily_report_2026-03-10.json")).unwrap(),
     )
@@ -203,9 +184,7 @@ fn show_and_list_read_back_what_was_exported() {
         .args(["report", "show", "--date", "2026-03-10", "--format", "csv"])
         .assert()
         .success()
-        .stdout(include_str!(
-            "../../cityflow-core/tests/golden/daily_report_2026-03-10.csv"
-        ));
+        .stdout(GOLDEN_CSV);
 
     cityflow(dir.path(), &[])
         .args(["report", "list"])

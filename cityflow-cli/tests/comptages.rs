@@ -1,13 +1,13 @@
 //! `cityflow simulate comptages`, `report generate --comptages` and `comptages aggregate`.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 
 fn cityflow(dir: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("cityflow").unwrap();
-    cmd.current_dir(dir).env_clear();
-    cmd
+    common::cityflow(dir, &[])
 }
 
 fn simulate(dir: &Path, name: &str, from: &str, to: &str, seed: &str) -> PathBuf {

@@ -1,24 +1,12 @@
 //! `cityflow` with `DATABASE_TYPE=mongodb`, end to end against the test server
 //! (`MONGODB_TEST_URL`, set by scripts/services), and against a closed port.
 
-use std::path::{Path, PathBuf};
+mod common;
+
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
 use cityflow_core::conformance::{service_endpoint, unique_name};
-
-fn examples() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/metrics")
-}
-
-fn cityflow(dir: &Path, vars: &[(&str, &str)]) -> Command {
-    let mut cmd = Command::cargo_bin("cityflow").unwrap();
-    cmd.current_dir(dir).env_clear();
-    for (k, v) in vars {
-        cmd.env(k, v);
-    }
-    cmd
-}
+use common::{cityflow, closed_port, examples, GOLDEN_CSV};
 
 #[test]
 fn generate_to_mongodb_then_show_reads_it_back() {
@@ -97,7 +85,7 @@ fn generate_to_mongodb_then_show_reads_it_back() {
                 .join("output/reports/daily_report_2026-03-10.csv")
         )
         .unwrap(),
-        include_str!("../../cityflow-core/tests/golden/daily_report_2026-03-10.csv")
+        GOLDEN_CSV
     );
     // And no JSON file: the JSON went to MongoDB only.
     assert!(!dir
@@ -114,10 +102,7 @@ fn generate_to_mongodb_then_show_reads_it_back() {
 
 #[test]
 fn an_unreachable_mongodb_exits_1_within_seconds_without_leaking_the_password() {
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    let port = closed_port();
     let url = format!("mongodb://cityflow:canary-pw-0815@127.0.0.1:{port}/?directConnection=true");
     let dir = tempfile::tempdir().unwrap();
     let started = Instant::now();

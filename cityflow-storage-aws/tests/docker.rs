@@ -8,7 +8,9 @@
 //! ```
 #![cfg(feature = "docker-tests")]
 
-use cityflow_core::conformance::{blob_sink_suite, report_store_suite, unique_name};
+use cityflow_core::conformance::{
+    blob_sink_suite, report_store_suite, require_docker, unique_name,
+};
 use cityflow_core::{BlobSink, ReportStore};
 use cityflow_storage_aws::{AwsConfig, DynamoReportStore, S3BlobSink, StaticCredentials};
 use testcontainers_modules::localstack::LocalStack;
@@ -17,16 +19,6 @@ use testcontainers_modules::testcontainers::ImageExt;
 
 /// Later tags need an auth token.
 const LOCALSTACK_TAG: &str = "4.14";
-
-fn require_docker() {
-    let host = std::env::var("DOCKER_HOST").ok().filter(|h| !h.is_empty());
-    let socket = std::path::Path::new("/var/run/docker.sock").exists();
-    assert!(
-        host.is_some() || socket,
-        "no Docker engine: DOCKER_HOST is unset and /var/run/docker.sock does not exist; \
-         these tests need Docker (see the README's Tests section)"
-    );
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs a Docker engine: cargo test -p cityflow-storage-aws --features docker-tests -- --ignored"]

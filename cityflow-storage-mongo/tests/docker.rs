@@ -8,7 +8,7 @@
 //! ```
 #![cfg(feature = "docker-tests")]
 
-use cityflow_core::conformance::{report_store_suite, unique_name};
+use cityflow_core::conformance::{report_store_suite, require_docker, unique_name};
 use cityflow_storage_mongo::{MongoConfig, MongoReportStore};
 use testcontainers_modules::mongo::Mongo;
 use testcontainers_modules::testcontainers::runners::AsyncRunner;
@@ -16,17 +16,6 @@ use testcontainers_modules::testcontainers::ImageExt;
 
 /// The module's default tag is years old; the seed's server is MongoDB 8.
 const MONGO_TAG: &str = "8.0";
-
-/// Fails at once, with the reason, where no Docker engine can be reached.
-fn require_docker() {
-    let host = std::env::var("DOCKER_HOST").ok().filter(|h| !h.is_empty());
-    let socket = std::path::Path::new("/var/run/docker.sock").exists();
-    assert!(
-        host.is_some() || socket,
-        "no Docker engine: DOCKER_HOST is unset and /var/run/docker.sock does not exist; \
-         these tests need Docker (see the README's Tests section)"
-    );
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs a Docker engine: cargo test -p cityflow-storage-mongo --features docker-tests -- --ignored"]

@@ -149,6 +149,17 @@ pub async fn generate(ctx: &Context, args: GenerateArgs) -> Result<u8, Failure> 
     }
 
     let s = &agg.stats;
+    if args.dry_run {
+        // Compute every report, as an export would, then say where each would go.
+        for d in &days {
+            let mut report = ingested.report(*d, Timestamp::now());
+            if let Some(dir) = &args.metrics_dir {
+                add_metrics_sections(dir, &mut report)?;
+            }
+            render_csv(&report);
+        }
+        return super::generate::dry_run(ctx, &storage, &days, 1);
+    }
     if !ctx.json {
         println!(
             "Lecture de {}: {:.1} Mo en {:.1} s, {} lignes ({} malformées, {} valeurs rejetées, {} doublons, {} lignes Invalide), {} tronçons dont {} sans géométrie",

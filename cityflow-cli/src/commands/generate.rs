@@ -78,6 +78,9 @@ pub async fn run(ctx: &Context, args: GenerateArgs) -> Result<u8, Failure> {
     let report = &generated.report;
     let csv = render_csv(report);
     let human = !ctx.json;
+    if args.dry_run {
+        return dry_run(ctx, &storage, &[date], generated.inputs.len());
+    }
 
     if human {
         println!("Rapport quotidien du {date}");
@@ -145,6 +148,45 @@ pub async fn run(ctx: &Context, args: GenerateArgs) -> Result<u8, Failure> {
         );
     }
     Ok(if ok { 0 } else { FAILURE })
+}
+
+/// `--dry-run`: what would be written where; nothing is.
+pub(crate) fn dry_run(
+    ctx: &Context,
+    storage: &Storage,
+    dates: &[NaiveDate],
+    inputs: usize,
+) -> Result<u8, Failure> {
+    let targets: Vec<serde_json::Value> = dates
+        .iter()
+        .map(|d| {
+            serde_json::json!({
+                "date": d,
+                "csv": storage.blobs.location(&cityflow_core::BlobKey::report_csv(*d)),
+                "json": format!("{} ({})", storage.reports.describe(), cityflow_core::report_id(*d)),
+            })
+        })
+        .collect();
+    if ctx.json {
+        println!(
+            "{:#}",
+            serde_json::json!({"ok": true, "dry_run": true, "mode": storage.mode, "inputs": inputs, "would_write": targets})
+        );
+    } else {
+        println!(
+            "[dry-run] {} rapport(s) calculé(s), rien n'est écrit:",
+            dates.len()
+        );
+        for t in &targets {
+            println!(
+                "  {}  CSV → {}  JSON → {}",
+                t["date"].as_str().unwrap_or_default(),
+                t["csv"].as_str().unwrap_or_default(),
+                t["json"].as_str().unwrap_or_default()
+            );
+        }
+    }
+    Ok(0)
 }
 
 fn banner(ctx: &Context, storage: &Storage, csv: &ExportOutcome, json: &ExportOutcome) {

@@ -1,0 +1,394 @@
+//! Guarantees users rely on when this runs unattended: idempotent re-runs, no partial
+//! files, no secret in any output, nothing written by a dry run.
+
+mod common;
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use cityflow_core::conformance::service_endpoint;
+use common::{cityflow, closed_port, examples, stderr_of, stdout_of, GOLDEN_CSV};
+
+fn files_under(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                out.extend(files_under(&p));
+            } else {
+                out.push(p.file_name().unwrap().to_string_lossy().into_owned());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// 8 concurrent `cityflow report generate` for one date.
+fn generate_8_at_once(dir: &Path, vars: &[(&str, &str)]) {
+    let children: Vec<_> = (0..8)
+        .map(|_| {
+            let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("cityflow"));
+            cmd.current_dir(dir)
+                .env_clear()
+                .envs(vars.iter().copied())
+                .args([
+                    "report",
+                    "generate",
+                    "--date",
+                    "2026-03-10",
+                    "--metrics-dir",
+                ])
+                .arg(examples())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn eight_concurrent_runs_leave_one_csv_and_one_json() {
+    let dir = tempfile::tempdir().unwrap();
+    generate_8_at_once(dir.path(), &[]);
+    assert_eq!(
+        files_under(&dir.path().join("output")),
+        [
+            "daily_report_2026-03-10.csv",
+            "daily_report_2026-03-10.json"
+        ],
+        "no second copy, no staging file left"
+    );
+    assert_eq!(
+        std::fs::read_to_string(
+            dir.path()
+                .join("output/reports/daily_report_2026-03-10.csv")
+        )
+        .unwrap(),
+        GOLDEN_CSV
+    );
+}
+
+#[test]
+fn eight_concurrent_runs_leave_one_document_in_mongodb() {
+    let Some(url) = service_endpoint("MONGODB_TEST_URL") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let db = cityflow_core::conformance::unique_name("cityflow-rel");
+    let vars = [
+        ("DATABASE_TYPE", "mongodb"),
+        ("MONGODB_URL", url.as_str()),
+        ("MONGODB_DATABASE", db.as_str()),
+    ];
+    generate_8_at_once(dir.path(), &vars);
+    cityflow(dir.path(), &vars)
+        .args(["report", "list"])
+        .assert()
+        .success()
+        .stdout("2026-03-10\n");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let count = rt.block_on(async {
+        let client = mongodb::Client::with_uri_str(&url).await.unwrap();
+        client
+            .database(&db)
+            .collection::<mongodb::bson::Document>("reports")
+            .count_documents(mongodb::bson::doc! {})
+            .await
+            .unwrap()
+    });
+    assert_eq!(count, 1);
+}
+
+#[test]
+fn eight_concurrent_runs_leave_one_item_and_one_object_in_aws() {
+    let (Some(s3), Some(dynamodb)) = (
+        service_endpoint("S3_TEST_ENDPOINT_URL"),
+        service_endpoint("DYNAMODB_TEST_ENDPOINT_URL"),
+    ) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let bucket = cityflow_core::conformance::unique_name("cityflow-rel");
+    let table = cityflow_core::conformance::unique_name("cityflow-rel");
+    let vars = [
+        ("AWS_EXECUTION_ENV", "AWS_Lambda_rust"),
+        ("AWS_ENDPOINT_URL_S3", s3.as_str()),
+        ("AWS_ENDPOINT_URL_DYNAMODB", dynamodb.as_str()),
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test-secret"),
+        ("S3_REPORTS_BUCKET", bucket.as_str()),
+        ("DYNAMODB_REPORTS_TABLE", table.as_str()),
+    ];
+    cityflow(dir.path(), &vars).arg("setup").assert().success();
+    generate_8_at_once(dir.path(), &vars);
+    cityflow(dir.path(), &vars)
+        .args(["report", "list"])
+        .assert()
+        .success()
+        .stdout("2026-03-10\n");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        use cityflow_core::BlobSink;
+        let mut config = cityflow_storage_aws::AwsConfig::new("us-east-1");
+        config.endpoint_url_s3 = Some(s3.clone());
+        config.credentials = Some(cityflow_storage_aws::StaticCredentials {
+            access_key_id: "test".into(),
+            secret_access_key: "test".into(),
+            session_token: None,
+        });
+        config.s3_bucket = bucket.clone();
+        let keys = cityflow_storage_aws::S3BlobSink::new(config)
+            .list("")
+            .await
+            .unwrap();
+        assert_eq!(keys.len(), 1, "{keys:?}");
+    });
+}
+
+/// A process killed (SIGKILL) while writing leaves the previous complete files, never a
+/// truncated one.
+#[cfg(unix)]
+#[test]
+fn sigkill_during_a_large_export_never_leaves_a_partial_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let metrics = dir.path().join("metrics");
+    std::fs::create_dir(&metrics).unwrap();
+    // ~20 MB of chantiers: writing takes long enough to be interrupted.
+    let chantiers: Vec<serde_json::Value> = (0..150_000)
+        .map(|i| serde_json::json!({"identifiant": format!("CP{i:07}"), "typologie": "2", "impact": "RESTREINTE", "arrondissement": "75012"}))
+        .collect();
+    std::fs::write(
+        metrics.join("chantiers_metrics_2026-03-10.json"),
+        serde_json::to_vec(&serde_json::json!({"chantiers_actifs": chantiers})).unwrap(),
+    )
+    .unwrap();
+    let run = || {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("cityflow"));
+        cmd.current_dir(dir.path())
+            .env_clear()
+            .args([
+                "report",
+                "generate",
+                "--date",
+                "2026-03-10",
+                "--metrics-dir",
+            ])
+            .arg(&metrics)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        cmd
+    };
+    assert!(run().status().unwrap().success());
+    let csv_path = dir
+        .path()
+        .join("output/reports/daily_report_2026-03-10.csv");
+    let json_path = dir
+        .path()
+        .join("output/reports/daily_report_2026-03-10.json");
+    let complete_csv = std::fs::read(&csv_path).unwrap();
+    let mut killed = 0;
+    for i in 0..12u64 {
+        let mut child = run().spawn().unwrap();
+        std::thread::sleep(Duration::from_millis(20 + i * 25));
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap(); // SIGKILL on Unix
+            killed += 1;
+        }
+        child.wait().unwrap();
+        assert_eq!(
+            std::fs::read(&csv_path).unwrap(),
+            complete_csv,
+            "run {i}: CSV whole"
+        );
+        let json = std::fs::read(&json_path).unwrap();
+        let stored: cityflow_core::StoredReport = serde_json::from_slice(&json)
+            .unwrap_or_else(|e| panic!("run {i}: the JSON is not whole: {e}"));
+        assert_eq!(stored.report.chantiers_actifs.len(), 150_000);
+    }
+    assert!(
+        killed > 0,
+        "no run was interrupted: the test proved nothing"
+    );
+}
+
+#[test]
+fn secrets_never_appear_in_any_output() {
+    const PASSWORD: &str = "canary-mongo-pw-31337";
+    const SECRET: &str = "canary-aws-secret-27182";
+    const TOKEN: &str = "canary-aws-token-16180";
+    let dir = tempfile::tempdir().unwrap();
+    let port = closed_port();
+    let mongo_url = format!(
+        "mongodb://cityflow:{PASSWORD}@127.0.0.1:{port}/?directConnection=true&authSource=admin"
+    );
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let base = [
+        ("MONGODB_URL", mongo_url.as_str()),
+        ("MONGODB_TIMEOUT_MS", "500"),
+        ("AWS_ACCESS_KEY_ID", "AKIDCANARY"),
+        ("AWS_SECRET_ACCESS_KEY", SECRET),
+        ("AWS_SESSION_TOKEN", TOKEN),
+        ("AWS_ENDPOINT_URL", endpoint.as_str()),
+        ("LOG_LEVEL", "trace"),
+    ];
+    let with = |extra: &[(&'static str, &'static str)]| {
+        let mut v: Vec<(&str, &str)> = base.to_vec();
+        v.extend_from_slice(extra);
+        v
+    };
+    let ex = examples().display().to_string();
+    let runs: Vec<(Vec<(&str, &str)>, Vec<&str>)> = vec![
+        (with(&[("DATABASE_TYPE", "mongodb")]), vec!["env"]),
+        (with(&[("DATABASE_TYPE", "mongodb")]), vec!["env", "--json"]),
+        (
+            with(&[("AWS_EXECUTION_ENV", "AWS_Lambda_rust")]),
+            vec!["env"],
+        ),
+        (
+            with(&[("DATABASE_TYPE", "mongodb")]),
+            vec![
+                "report",
+                "generate",
+                "--date",
+                "2026-03-10",
+                "--metrics-dir",
+                &ex,
+            ],
+        ),
+        (
+            with(&[("DATABASE_TYPE", "mongodb")]),
+            vec![
+                "report",
+                "generate",
+                "--json",
+                "--date",
+                "2026-03-10",
+                "--metrics-dir",
+                &ex,
+            ],
+        ),
+        (
+            with(&[("DATABASE_TYPE", "mongodb")]),
+            vec!["report", "list"],
+        ),
+        (
+            with(&[("DATABASE_TYPE", "mongodb")]),
+            vec!["report", "show", "--date", "2026-03-10"],
+        ),
+        (
+            with(&[("DATABASE_TYPE", "mongodb")]),
+            vec!["setup", "--json"],
+        ),
+        (
+            with(&[("AWS_EXECUTION_ENV", "AWS_Lambda_rust")]),
+            vec![
+                "report",
+                "generate",
+                "--date",
+                "2026-03-10",
+                "--metrics-dir",
+                &ex,
+            ],
+        ),
+        (
+            with(&[("AWS_EXECUTION_ENV", "AWS_Lambda_rust")]),
+            vec!["report", "list", "--json"],
+        ),
+        (
+            with(&[("AWS_EXECUTION_ENV", "AWS_Lambda_rust")]),
+            vec!["setup"],
+        ),
+        (
+            with(&[
+                ("DATABASE_TYPE", "mongodb"),
+                ("MONGODB_URL", "bogus://u:canary-mongo-pw-31337@h/"),
+            ]),
+            vec!["env"],
+        ),
+    ];
+    for (vars, args) in runs {
+        let assert = cityflow(dir.path(), &vars).args(&args).assert();
+        let all = format!("{}{}", stdout_of(&assert), stderr_of(&assert));
+        for canary in [PASSWORD, SECRET, TOKEN] {
+            assert!(!all.contains(canary), "{args:?} printed a secret:\n{all}");
+        }
+    }
+}
+
+#[test]
+fn a_dry_run_computes_everything_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = stdout_of(
+        &cityflow(dir.path(), &[])
+            .args([
+                "report",
+                "generate",
+                "--dry-run",
+                "--date",
+                "2026-03-10",
+                "--metrics-dir",
+            ])
+            .arg(examples())
+            .assert()
+            .success(),
+    );
+    assert!(
+        out.contains("CSV → output/reports/daily_report_2026-03-10.csv"),
+        "{out}"
+    );
+    // A bad input is still found.
+    cityflow(dir.path(), &[])
+        .args([
+            "report",
+            "generate",
+            "--dry-run",
+            "--date",
+            "2026-03-10",
+            "--metrics-dir",
+            "nowhere",
+        ])
+        .assert()
+        .code(2);
+    let sim = dir.path().join("s.csv");
+    cityflow(dir.path(), &[])
+        .args([
+            "simulate",
+            "comptages",
+            "--from",
+            "2025-11-03",
+            "--to",
+            "2025-11-04",
+            "--arcs",
+            "5",
+            "--seed",
+            "1",
+            "--out",
+        ])
+        .arg(&sim)
+        .assert()
+        .success();
+    let out = stdout_of(
+        &cityflow(dir.path(), &[])
+            .args(["report", "generate", "--dry-run", "--all", "--comptages"])
+            .arg(&sim)
+            .assert()
+            .success(),
+    );
+    assert!(
+        out.contains("2025-11-04  CSV → output/reports/daily_report_2025-11-04.csv"),
+        "{out}"
+    );
+    assert_eq!(files_under(dir.path()), ["s.csv"]);
+}
