@@ -249,7 +249,9 @@ fn secrets_never_appear_in_any_output() {
         v
     };
     let ex = examples().display().to_string();
-    let runs: Vec<(Vec<(&str, &str)>, Vec<&str>)> = vec![
+    // (environment, arguments)
+    type Run<'a> = (Vec<(&'a str, &'a str)>, Vec<&'a str>);
+    let runs: Vec<Run> = vec![
         (with(&[("DATABASE_TYPE", "mongodb")]), vec!["env"]),
         (with(&[("DATABASE_TYPE", "mongodb")]), vec!["env", "--json"]),
         (
