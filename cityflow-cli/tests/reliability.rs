@@ -394,3 +394,167 @@ fn a_dry_run_computes_everything_and_writes_nothing() {
     );
     assert_eq!(files_under(dir.path()), ["s.csv"]);
 }
+
+/// A listening socket that accepts connections and never answers, for `seconds` at most.
+fn silent_server(seconds: u64) -> (u16, std::thread::JoinHandle<()>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let handle = std::thread::spawn(move || {
+        let deadline = std::time::Instant::now() + Duration::from_secs(seconds);
+        let mut held = Vec::new();
+        while std::time::Instant::now() < deadline {
+            match listener.accept() {
+                Ok((socket, _)) => held.push(socket), // keep it open, say nothing
+                Err(_) => std::thread::sleep(Duration::from_millis(20)),
+            }
+        }
+    });
+    (port, handle)
+}
+
+#[test]
+fn a_server_that_never_answers_fails_within_15_s() {
+    let (port, server) = silent_server(60);
+    let dir = tempfile::tempdir().unwrap();
+    let mongo = format!("mongodb://127.0.0.1:{port}/?directConnection=true");
+    let endpoint = format!("http://127.0.0.1:{port}");
+    for (vars, label) in [
+        (
+            vec![
+                ("DATABASE_TYPE", "mongodb"),
+                ("MONGODB_URL", mongo.as_str()),
+                ("MONGODB_TIMEOUT_MS", "2000"),
+            ],
+            "MONGODB",
+        ),
+        (
+            vec![
+                ("DATABASE_TYPE", "dynamodb"),
+                ("AWS_ENDPOINT_URL_DYNAMODB", endpoint.as_str()),
+                ("AWS_ACCESS_KEY_ID", "test"),
+                ("AWS_SECRET_ACCESS_KEY", "test"),
+            ],
+            "DYNAMODB",
+        ),
+    ] {
+        let started = std::time::Instant::now();
+        let assert = cityflow(dir.path(), &vars)
+            .args([
+                "report",
+                "generate",
+                "--date",
+                "2026-03-10",
+                "--metrics-dir",
+            ])
+            .arg(examples())
+            .assert()
+            .code(1);
+        let elapsed = started.elapsed();
+        let out = stdout_of(&assert);
+        assert!(out.contains("✓ Rapport CSV:"), "{label}: {out}");
+        assert!(
+            out.contains(&format!("✗ Échec de l'export JSON vers {label}")),
+            "{out}"
+        );
+        assert!(
+            out.contains(&format!("127.0.0.1:{port}")),
+            "names the target: {out}"
+        );
+        assert!(
+            elapsed < Duration::from_secs(15),
+            "{label} took {elapsed:?}"
+        );
+    }
+    drop(server); // the thread ends by itself at its deadline
+}
+
+/// A multi-day export killed halfway, then run again: every day present once, each equal to
+/// a fresh computation.
+#[cfg(unix)]
+#[test]
+fn a_backfill_killed_halfway_then_rerun_is_complete_and_correct() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.csv");
+    cityflow(dir.path(), &[])
+        .args([
+            "simulate",
+            "comptages",
+            "--from",
+            "2025-10-01",
+            "--to",
+            "2025-10-30",
+            "--arcs",
+            "300",
+            "--seed",
+            "4",
+            "--out",
+        ])
+        .arg(&input)
+        .assert()
+        .success();
+    let reports = dir.path().join("output/reports");
+    let generate = || {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("cityflow"));
+        cmd.current_dir(dir.path())
+            .env_clear()
+            .args(["report", "generate", "--all", "--jobs", "2", "--comptages"])
+            .arg(&input)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        cmd
+    };
+    let done = |names: &[String]| {
+        names
+            .iter()
+            .filter(|n| n.ends_with(".json") && !n.starts_with('.'))
+            .count()
+    };
+    let mut child = generate().spawn().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    // Kill once some, not all, days are out.
+    loop {
+        let n = done(&files_under(&reports));
+        if n >= 3 || std::time::Instant::now() > deadline {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let after_kill = done(&files_under(&reports));
+    assert!(
+        after_kill < 30,
+        "the kill came too late to prove anything ({after_kill} days out)"
+    );
+
+    assert!(generate().status().unwrap().success());
+    let names: Vec<String> = files_under(&reports)
+        .into_iter()
+        .filter(|n| !n.starts_with('.'))
+        .collect();
+    assert_eq!(
+        names.len(),
+        60,
+        "30 days × (CSV + JSON), once each: {names:?}"
+    );
+
+    let fresh = cityflow_ingest::ingest(
+        &input,
+        cityflow_ingest::DaySelection::All,
+        2,
+        &cityflow_ingest::NoProgress,
+    )
+    .unwrap();
+    assert_eq!(fresh.days.len(), 30);
+    for date in &fresh.days {
+        let path = reports.join(format!("daily_report_{date}.json"));
+        let stored: cityflow_core::StoredReport =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        let expected = fresh.report(*date, stored.report.generated_at);
+        assert_eq!(stored.report, expected, "{date}");
+        let csv =
+            std::fs::read_to_string(reports.join(format!("daily_report_{date}.csv"))).unwrap();
+        assert_eq!(csv, cityflow_core::render_csv(&expected), "{date}");
+    }
+}
