@@ -176,25 +176,7 @@ pub fn generate_from_metrics_dir(
             .map(with_severity)
             .collect();
     }
-    if let Some(b) = bikes {
-        report.summary.total_velos_paris = b.metrics.iter().map(|m| m.total_jour).sum();
-        report.capteurs_defaillants = b
-            .failing_sensors
-            .into_iter()
-            .map(|id| FailingSensor {
-                id_compteur: id,
-                kind: SensorKind::Bike,
-                raison: None,
-                heures_manquantes: None,
-            })
-            .collect();
-    }
-    if let Some(w) = weather {
-        report.meteo_impact = Some(w.metrics);
-    }
-    if let Some(c) = chantiers {
-        report.chantiers_actifs = c.into_roadworks();
-    }
+    apply_other_sections(&mut report, bikes, weather, chantiers);
 
     Ok(Generated {
         report,
@@ -205,7 +187,8 @@ pub fn generate_from_metrics_dir(
 
 /// Fills the bikes, weather and chantiers sections of `report` from the metrics files of
 /// `report.date` in `dir`, for reports whose road figures come from elsewhere (the raw
-/// open-data CSV). Missing files leave their sections empty and are returned as warnings;
+/// open-data CSV). Missing files leave their sections as they are (empty in a freshly
+/// computed report) and are returned as warnings;
 /// malformed files are errors naming file, line and column.
 pub fn add_metrics_sections(dir: &Path, report: &mut DailyReport) -> Result<Vec<String>> {
     let mut warnings = Vec::new();
@@ -222,6 +205,22 @@ pub fn add_metrics_sections(dir: &Path, report: &mut DailyReport) -> Result<Vec<
     };
     let bikes: Option<BikesMetrics> = load(&path(MetricsKind::Bikes))?;
     note(MetricsKind::Bikes, bikes.is_some());
+    let weather: Option<WeatherMetrics> = load(&path(MetricsKind::Weather))?;
+    note(MetricsKind::Weather, weather.is_some());
+    let chantiers: Option<ChantiersMetrics> = load(&path(MetricsKind::Chantiers))?;
+    note(MetricsKind::Chantiers, chantiers.is_some());
+    apply_other_sections(report, bikes, weather, chantiers);
+    Ok(warnings)
+}
+
+/// The sections that come from the bikes, weather and chantiers files, whatever the road
+/// figures come from. Failing bike counters are added to those already listed.
+fn apply_other_sections(
+    report: &mut DailyReport,
+    bikes: Option<BikesMetrics>,
+    weather: Option<WeatherMetrics>,
+    chantiers: Option<ChantiersMetrics>,
+) {
     if let Some(b) = bikes {
         report.summary.total_velos_paris = b.metrics.iter().map(|m| m.total_jour).sum();
         report
@@ -233,13 +232,12 @@ pub fn add_metrics_sections(dir: &Path, report: &mut DailyReport) -> Result<Vec<
                 heures_manquantes: None,
             }));
     }
-    let weather: Option<WeatherMetrics> = load(&path(MetricsKind::Weather))?;
-    note(MetricsKind::Weather, weather.is_some());
-    report.meteo_impact = weather.map(|w| w.metrics);
-    let chantiers: Option<ChantiersMetrics> = load(&path(MetricsKind::Chantiers))?;
-    note(MetricsKind::Chantiers, chantiers.is_some());
-    report.chantiers_actifs = chantiers.map(|c| c.into_roadworks()).unwrap_or_default();
-    Ok(warnings)
+    if let Some(w) = weather {
+        report.meteo_impact = Some(w.metrics);
+    }
+    if let Some(c) = chantiers {
+        report.chantiers_actifs = c.into_roadworks();
+    }
 }
 
 /// The old tool's alerts carry no severity; it is derived from the highest occupancy known
