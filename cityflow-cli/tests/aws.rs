@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use cityflow_core::conformance::{service_endpoint, unique_name};
 use cityflow_core::{BlobKey, BlobSink, ReportStore};
-use cityflow_storage_aws::{AwsConfig, DynamoReportStore, S3BlobSink, StaticCredentials};
-use common::{cityflow, closed_port, examples, stdout_of, GOLDEN_CSV};
+use cityflow_storage_aws::{DynamoReportStore, S3BlobSink};
+use common::{cityflow, closed_port, emulator_aws_config, examples, stdout_of, GOLDEN_CSV};
 
 #[test]
 fn aws_mode_exports_to_s3_and_dynamodb_and_reads_back() {
@@ -92,16 +92,7 @@ fn aws_mode_exports_to_s3_and_dynamodb_and_reads_back() {
     // Read back through the crate, without any AWS tool.
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let mut config = AwsConfig::new("us-east-1");
-        config.endpoint_url_s3 = Some(s3.clone());
-        config.endpoint_url_dynamodb = Some(dynamodb.clone());
-        config.credentials = Some(StaticCredentials {
-            access_key_id: "test".into(),
-            secret_access_key: "test".into(),
-            session_token: None,
-        });
-        config.s3_bucket = bucket.clone();
-        config.dynamodb_table = table.clone();
+        let config = emulator_aws_config(&s3, &dynamodb, &bucket, &table);
         let date = "2026-03-10".parse().unwrap();
         let stored = DynamoReportStore::new(config.clone())
             .get(date)

@@ -5,25 +5,8 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-
-use common::{cityflow, examples, GOLDEN_CSV};
+use common::{cityflow, examples, files_under, GOLDEN_CSV};
 use predicates::prelude::*;
-
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for e in entries {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                out.extend(files_under(&p));
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out
-}
 
 #[test]
 fn the_main_job_exports_csv_and_json_to_files() {

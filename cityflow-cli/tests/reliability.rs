@@ -8,23 +8,10 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use cityflow_core::conformance::service_endpoint;
-use common::{cityflow, closed_port, examples, stderr_of, stdout_of, GOLDEN_CSV};
-
-fn files_under(dir: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for e in entries {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                out.extend(files_under(&p));
-            } else {
-                out.push(p.file_name().unwrap().to_string_lossy().into_owned());
-            }
-        }
-    }
-    out.sort();
-    out
-}
+use common::{
+    cityflow, closed_port, emulator_aws_config, examples, file_names_under, stderr_of, stdout_of,
+    GOLDEN_CSV,
+};
 
 /// 8 concurrent `cityflow report generate` for one date.
 fn generate_8_at_once(dir: &Path, vars: &[(&str, &str)]) {
@@ -63,7 +50,7 @@ fn eight_concurrent_runs_leave_one_csv_and_one_json() {
     let dir = tempfile::tempdir().unwrap();
     generate_8_at_once(dir.path(), &[]);
     assert_eq!(
-        files_under(&dir.path().join("output")),
+        file_names_under(&dir.path().join("output")),
         [
             "daily_report_2026-03-10.csv",
             "daily_report_2026-03-10.json"
@@ -141,14 +128,7 @@ fn eight_concurrent_runs_leave_one_item_and_one_object_in_aws() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         use cityflow_core::BlobSink;
-        let mut config = cityflow_storage_aws::AwsConfig::new("us-east-1");
-        config.endpoint_url_s3 = Some(s3.clone());
-        config.credentials = Some(cityflow_storage_aws::StaticCredentials {
-            access_key_id: "test".into(),
-            secret_access_key: "test".into(),
-            session_token: None,
-        });
-        config.s3_bucket = bucket.clone();
+        let config = emulator_aws_config(&s3, &dynamodb, &bucket, &table);
         let keys = cityflow_storage_aws::S3BlobSink::new(config)
             .list("")
             .await
@@ -392,7 +372,7 @@ fn a_dry_run_computes_everything_and_writes_nothing() {
         out.contains("2025-11-04  CSV → output/reports/daily_report_2025-11-04.csv"),
         "{out}"
     );
-    assert_eq!(files_under(dir.path()), ["s.csv"]);
+    assert_eq!(file_names_under(dir.path()), ["s.csv"]);
 }
 
 /// A listening socket that accepts connections and never answers, for `seconds` at most.
@@ -514,7 +494,7 @@ fn a_backfill_killed_halfway_then_rerun_is_complete_and_correct() {
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     // Kill once some, not all, days are out.
     loop {
-        let n = done(&files_under(&reports));
+        let n = done(&file_names_under(&reports));
         if n >= 3 || std::time::Instant::now() > deadline {
             break;
         }
@@ -522,14 +502,14 @@ fn a_backfill_killed_halfway_then_rerun_is_complete_and_correct() {
     }
     child.kill().unwrap();
     child.wait().unwrap();
-    let after_kill = done(&files_under(&reports));
+    let after_kill = done(&file_names_under(&reports));
     assert!(
         after_kill < 30,
         "the kill came too late to prove anything ({after_kill} days out)"
     );
 
     assert!(generate().status().unwrap().success());
-    let names: Vec<String> = files_under(&reports)
+    let names: Vec<String> = file_names_under(&reports)
         .into_iter()
         .filter(|n| !n.starts_with('.'))
         .collect();

@@ -33,6 +33,54 @@ pub fn stderr_of(assert: &assert_cmd::assert::Assert) -> String {
     String::from_utf8(assert.get_output().stderr.clone()).unwrap()
 }
 
+/// Every file below `dir` (recursively), sorted; none when `dir` does not exist.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                out.extend(files_under(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The names of the files below `dir`, sorted.
+pub fn file_names_under(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = files_under(dir)
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// The configuration the tests use to read back what the CLI wrote to the emulators
+/// (credentials are not checked by them).
+pub fn emulator_aws_config(
+    s3: &str,
+    dynamodb: &str,
+    bucket: &str,
+    table: &str,
+) -> cityflow_storage_aws::AwsConfig {
+    let mut config = cityflow_storage_aws::AwsConfig::new("us-east-1");
+    config.endpoint_url_s3 = Some(s3.to_string());
+    config.endpoint_url_dynamodb = Some(dynamodb.to_string());
+    config.credentials = Some(cityflow_storage_aws::StaticCredentials {
+        access_key_id: "test".into(),
+        secret_access_key: "test".into(),
+        session_token: None,
+    });
+    config.s3_bucket = bucket.to_string();
+    config.dynamodb_table = table.to_string();
+    config
+}
+
 /// A loopback port where nothing listens.
 pub fn closed_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
