@@ -12,9 +12,11 @@
 //! - Saving a date again replaces its document (upsert keyed by `date`): one document per
 //!   date, however many runs, concurrent ones included — a concurrent upsert that loses the
 //!   race on the unique index is retried as the replacement it then is.
-//! - Nothing is contacted at construction; the client connects on first use, with server
-//!   selection and connection bounded by [`MongoConfig::timeout`] (default 5 s) and every
-//!   operation bounded by a deadline, so an unreachable server fails within seconds.
+//! - Nothing is contacted at construction; the client connects on first use. Every operation
+//!   is attempted up to [`MongoConfig::max_attempts`] times (default 3) with exponential
+//!   backoff, each attempt with its own deadline ([`MongoConfig::timeout`], default 3 s, for
+//!   server selection and connection, plus 1 s), so an unreachable server fails within
+//!   [`RetryPolicy::worst_case`] (12.6 s by default) and a brief outage is ridden out.
 //! - Driver errors map to the core kinds: unreachable → `Unavailable` (retryable), duplicate
 //!   key → `AlreadyExists`, over 16 MB → `TooLarge` (checked before sending, with the size),
 //!   authentication → `Config`. Passwords never appear in messages, logs or `Debug`.
@@ -22,6 +24,8 @@
 mod config;
 mod error;
 mod report_store;
+mod retry;
 
 pub use config::MongoConfig;
 pub use report_store::{IndexSetup, MongoReportStore};
+pub use retry::RetryPolicy;

@@ -1,7 +1,6 @@
 //! JSON reports as MongoDB documents, one per date.
 
 use std::future::IntoFuture;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
@@ -14,6 +13,7 @@ use tokio::sync::OnceCell;
 
 use crate::config::MongoConfig;
 use crate::error::map_error;
+use crate::retry::{with_retries, RetryPolicy};
 
 /// MongoDB's limit on one document.
 const MAX_DOCUMENT_BYTES: u64 = 16 * 1024 * 1024;
@@ -34,6 +34,7 @@ pub struct IndexSetup {
 /// the first operation.
 pub struct MongoReportStore {
     config: MongoConfig,
+    policy: RetryPolicy,
     password: Option<String>,
     client: OnceCell<Client>,
     indexes_ready: OnceCell<()>,
@@ -51,6 +52,7 @@ impl MongoReportStore {
     pub fn new(config: MongoConfig) -> Self {
         MongoReportStore {
             password: config.password(),
+            policy: config.retry_policy(),
             config,
             client: OnceCell::new(),
             indexes_ready: OnceCell::new(),
@@ -75,44 +77,34 @@ impl MongoReportStore {
         )
     }
 
-    /// Bounds one driver call. Server selection and connection are bounded by the driver
-    /// options; this deadline also covers a server that accepts connections and never answers.
-    async fn bounded<T>(
-        &self,
-        what: &str,
-        call: impl IntoFuture<Output = mongodb::error::Result<T>>,
-    ) -> Result<T> {
-        let deadline = self.operation_deadline();
-        match tokio::time::timeout(deadline, call.into_future()).await {
-            Ok(result) => result.map_err(|e| self.error(e, what)),
-            Err(_) => Err(Error::Unavailable {
-                target: self.target(),
-                message: format!(
-                    "no answer within {} s while trying to {what}",
-                    deadline.as_secs_f64()
-                ),
-                source: None,
-            }),
-        }
-    }
-
-    /// Server selection, then the operation itself (the driver retries a failed read or write
-    /// once, with a new server selection bounded by the same timeout).
-    fn operation_deadline(&self) -> Duration {
-        self.config.timeout * 2 + Duration::from_secs(1)
+    /// One driver call, attempted as [`MongoConfig::retry_policy`] says: each attempt has its
+    /// own deadline, which also covers a server that accepts connections and never answers;
+    /// transient failures are retried with backoff. `call` makes the call anew per attempt.
+    async fn bounded<T, C>(&self, what: &str, mut call: impl FnMut() -> C) -> Result<T>
+    where
+        C: IntoFuture<Output = mongodb::error::Result<T>>,
+    {
+        with_retries(&self.policy, &self.target(), what, || {
+            let attempt = call().into_future();
+            async move { attempt.await.map_err(|e| self.error(e, what)) }
+        })
+        .await
     }
 
     async fn client(&self) -> Result<&Client> {
         self.client
             .get_or_try_init(|| async {
                 let mut options = self
-                    .bounded(
-                        "parse the connection string",
-                        ClientOptions::parse(&self.config.url),
-                    )
+                    .bounded("parse the connection string", || {
+                        ClientOptions::parse(&self.config.url)
+                    })
                     .await?;
                 options.server_selection_timeout = Some(self.config.timeout);
                 options.connect_timeout = Some(self.config.timeout);
+                // Our retry policy is the only one: the driver's own retry would run a second
+                // server selection inside one attempt and break the per-attempt deadline.
+                options.retry_reads = Some(false);
+                options.retry_writes = Some(false);
                 options
                     .app_name
                     .get_or_insert_with(|| "cityflow".to_string());
@@ -146,7 +138,7 @@ impl MongoReportStore {
     pub async fn ensure_indexes(&self) -> Result<IndexSetup> {
         let coll = self.raw_collection().await?;
         let existing: Vec<String> = match self
-            .bounded("list the indexes", coll.list_index_names())
+            .bounded("list the indexes", || coll.list_index_names())
             .await
         {
             Ok(names) => names,
@@ -175,10 +167,9 @@ impl MongoReportStore {
                         .build(),
                 )
                 .build();
-            self.bounded(
-                &format!("create the unique index {name}"),
-                coll.create_index(model),
-            )
+            self.bounded(&format!("create the unique index {name}"), || {
+                coll.create_index(model.clone())
+            })
             .await?;
             setup.created.push(name.to_string());
         }
@@ -188,21 +179,16 @@ impl MongoReportStore {
     /// The number of documents stored for `date` (always 0 or 1; for tests and checks).
     pub async fn count_documents_for(&self, date: NaiveDate) -> Result<u64> {
         let coll = self.collection().await?;
-        self.bounded(
-            "count documents",
-            coll.count_documents(doc! { "date": date_key(date) }),
-        )
+        self.bounded("count documents", || {
+            coll.count_documents(doc! { "date": date_key(date) })
+        })
         .await
     }
 
     /// Drops the whole database (test clean-up).
     pub async fn drop_database(&self) -> Result<()> {
-        let client = self.client().await?;
-        self.bounded(
-            "drop the database",
-            client.database(&self.config.database).drop(),
-        )
-        .await
+        let database = self.client().await?.database(&self.config.database);
+        self.bounded("drop the database", || database.drop()).await
     }
 }
 
@@ -238,10 +224,9 @@ impl ReportStore for MongoReportStore {
         loop {
             attempts += 1;
             let result = self
-                .bounded(
-                    &what,
-                    coll.replace_one(filter.clone(), &document).upsert(true),
-                )
+                .bounded(&what, || {
+                    coll.replace_one(filter.clone(), &document).upsert(true)
+                })
                 .await;
             match result {
                 Ok(_) => break,
@@ -261,10 +246,9 @@ impl ReportStore for MongoReportStore {
     async fn get(&self, date: NaiveDate) -> Result<StoredReport> {
         let coll = self.collection().await?;
         let found = self
-            .bounded(
-                &format!("read the report for {date}"),
-                coll.find_one(doc! { "date": date_key(date) }),
-            )
+            .bounded(&format!("read the report for {date}"), || {
+                coll.find_one(doc! { "date": date_key(date) })
+            })
             .await?;
         let document =
             found.ok_or_else(|| Error::not_found(self.describe(), format!("report for {date}")))?;
@@ -290,15 +274,18 @@ impl ReportStore for MongoReportStore {
             doc! { "date": bounds }
         };
         let what = "list the reports";
-        let cursor = self
-            .bounded(
-                what,
-                coll.find(filter)
+        // The query and the reading of its cursor are one attempt: a cursor cut halfway cannot
+        // be resumed, the query is run again.
+        let documents: Vec<Document> = self
+            .bounded(what, || async {
+                let cursor = coll
+                    .find(filter.clone())
                     .projection(doc! { "_id": 0, "date": 1 })
-                    .sort(doc! { "date": 1 }),
-            )
+                    .sort(doc! { "date": 1 })
+                    .await?;
+                cursor.try_collect().await
+            })
             .await?;
-        let documents: Vec<Document> = self.bounded(what, cursor.try_collect()).await?;
         let mut dates = Vec::with_capacity(documents.len());
         for d in documents {
             let text = d.get_str("date").map_err(|e| Error::Backend {
@@ -318,10 +305,9 @@ impl ReportStore for MongoReportStore {
 
     async fn delete(&self, date: NaiveDate) -> Result<()> {
         let coll = self.collection().await?;
-        self.bounded(
-            &format!("delete the report for {date}"),
-            coll.delete_one(doc! { "date": date_key(date) }),
-        )
+        self.bounded(&format!("delete the report for {date}"), || {
+            coll.delete_one(doc! { "date": date_key(date) })
+        })
         .await?;
         Ok(())
     }

@@ -67,14 +67,17 @@ pub struct MongoSettings {
     /// The connection string; may hold a password: print [`MongoSettings::redacted_url`].
     pub url: String,
     pub database: String,
-    /// `MONGODB_TIMEOUT_MS`: bound on server selection and connection.
+    /// `MONGODB_TIMEOUT_MS`: bound on server selection and connection, per attempt.
     pub timeout: std::time::Duration,
+    /// `MONGODB_MAX_ATTEMPTS`: attempts per operation (transient failures are retried).
+    pub max_attempts: u32,
 }
 
 impl MongoSettings {
     pub const DEFAULT_URL: &'static str = "mongodb://localhost:27017/";
     pub const DEFAULT_DATABASE: &'static str = "cityflow";
-    pub const DEFAULT_TIMEOUT_MS: u64 = 5000;
+    pub const DEFAULT_TIMEOUT_MS: u64 = 3000;
+    pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
 
     /// The URL with any password replaced by `***`.
     pub fn redacted_url(&self) -> String {
@@ -88,6 +91,7 @@ impl fmt::Debug for MongoSettings {
             .field("url", &self.redacted_url())
             .field("database", &self.database)
             .field("timeout", &self.timeout)
+            .field("max_attempts", &self.max_attempts)
             .finish()
     }
 }
@@ -257,6 +261,11 @@ impl StorageConfig {
                 "MONGODB_TIMEOUT_MS",
                 MongoSettings::DEFAULT_TIMEOUT_MS,
             )?),
+            max_attempts: attempts(
+                env,
+                "MONGODB_MAX_ATTEMPTS",
+                MongoSettings::DEFAULT_MAX_ATTEMPTS,
+            )?,
         };
         validate_mongo(&mongo)?;
         let aws = AwsSettings {
@@ -388,6 +397,7 @@ impl StorageConfig {
                 "MONGODB_TIMEOUT_MS",
                 self.mongo.timeout.as_millis().to_string(),
             ),
+            shown("MONGODB_MAX_ATTEMPTS", self.mongo.max_attempts.to_string()),
             shown("AWS_REGION", self.aws.region.clone()),
             shown("DYNAMODB_REPORTS_TABLE", self.aws.dynamodb_table.clone()),
             shown("S3_REPORTS_BUCKET", self.aws.s3_bucket.clone()),
@@ -441,6 +451,19 @@ fn milliseconds(env: &EnvMap, name: &str, default: u64) -> Result<u64> {
         _ => Err(Error::config(
             name,
             format!("{text:?} is not a number of milliseconds between 1 and 3600000"),
+        )),
+    }
+}
+
+fn attempts(env: &EnvMap, name: &str, default: u32) -> Result<u32> {
+    let Some(text) = get(env, name) else {
+        return Ok(default);
+    };
+    match text.parse::<u32>() {
+        Ok(n) if (1..=10).contains(&n) => Ok(n),
+        _ => Err(Error::config(
+            name,
+            format!("{text:?} is not a number of attempts between 1 and 10"),
         )),
     }
 }
@@ -647,6 +670,8 @@ mod tests {
         let c = StorageConfig::from_env(&env(&[])).unwrap();
         assert_eq!(c.mongo.url, "mongodb://localhost:27017/");
         assert_eq!(c.mongo.database, "cityflow");
+        assert_eq!(c.mongo.timeout, std::time::Duration::from_secs(3));
+        assert_eq!(c.mongo.max_attempts, 3);
         assert_eq!(c.aws.region, "us-east-1");
         assert_eq!(c.aws.dynamodb_table, "cityflow-daily-reports");
         assert_eq!(c.aws.s3_bucket, "cityflow-reports");
@@ -669,6 +694,8 @@ mod tests {
             ("DYNAMODB_REPORTS_TABLE", "x"),
             ("AWS_REGION", "eu west"),
             ("MONGODB_TIMEOUT_MS", "0"),
+            ("MONGODB_MAX_ATTEMPTS", "0"),
+            ("MONGODB_MAX_ATTEMPTS", "three"),
             ("REPORT_TTL_DAYS", "0"),
             ("AWS_ENDPOINT_URL", "localhost:4566"),
             ("AWS_ACCESS_KEY_ID", "AKID-without-secret"),

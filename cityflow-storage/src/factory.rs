@@ -48,6 +48,7 @@ fn mongo_store(config: &StorageConfig) -> Result<Arc<dyn ReportStore>> {
     use cityflow_storage_mongo::{MongoConfig, MongoReportStore};
     let mut mongo = MongoConfig::new(&config.mongo.url, &config.mongo.database);
     mongo.timeout = config.mongo.timeout;
+    mongo.max_attempts = config.mongo.max_attempts;
     Ok(Arc::new(MongoReportStore::new(mongo)))
 }
 
