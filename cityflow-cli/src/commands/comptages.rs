@@ -194,6 +194,7 @@ pub async fn generate(ctx: &Context, args: GenerateArgs) -> Result<u8, Failure> 
         ProgressBar::hidden()
     };
     let metrics_dir = args.metrics_dir.clone();
+    let export_started = std::time::Instant::now();
     let mut exports: Vec<DayExport> = stream::iter(days.iter().copied())
         .map(|date| {
             let ingested = ingested.clone();
@@ -249,6 +250,14 @@ pub async fn generate(ctx: &Context, args: GenerateArgs) -> Result<u8, Failure> 
         .collect()
         .await;
     bar.finish_and_clear();
+    // Building, rendering and exporting every report, both targets: what a backfill costs
+    // after the read.
+    let export_seconds = export_started.elapsed().as_secs_f64();
+    let reports_per_second = if export_seconds > 0.0 {
+        exports.len() as f64 / export_seconds
+    } else {
+        0.0
+    };
     exports.sort_by_key(|e| e.date);
 
     let csv_ok = exports.iter().filter(|e| e.csv.ok).count();
@@ -273,6 +282,8 @@ pub async fn generate(ctx: &Context, args: GenerateArgs) -> Result<u8, Failure> 
             "stats": s,
             "first_bad_lines": agg.first_bad_lines.iter().map(|b| serde_json::json!({"line": b.line, "reason": b.reason})).collect::<Vec<_>>(),
             "days_without_rows": empty,
+            "export_seconds": export_seconds,
+            "reports_per_second": reports_per_second,
             "exports": exports,
         });
         println!("{out:#}");
@@ -305,6 +316,10 @@ pub async fn generate(ctx: &Context, args: GenerateArgs) -> Result<u8, Failure> 
         );
         println!("   - CSV : {}", ctx.config.csv_target());
         println!("   - JSON : {}", ctx.config.json_target());
+        println!(
+            "   - export : {:.1} s, {:.0} rapports/s",
+            export_seconds, reports_per_second
+        );
         println!("{}", "=".repeat(60));
     }
     Ok(if ok { 0 } else { FAILURE })
