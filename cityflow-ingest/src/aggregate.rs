@@ -165,6 +165,11 @@ pub struct Aggregate {
     pub first_bad_lines: Vec<BadLine>,
 }
 
+/// The longest row accepted. The longest real rows (arcs with a long `geo_shape`) are a few
+/// kilobytes; a megabyte-long one is garbage, and its text would otherwise end up in reports
+/// (a 10 MB `Libelle` in the top 10 would make the JSON too large for DynamoDB).
+pub const MAX_RECORD_BYTES: usize = 1 << 20;
+
 /// How many malformed lines are reported by number.
 pub const REPORTED_BAD_LINES: usize = 10;
 
@@ -518,6 +523,20 @@ impl Worker {
                 continue;
             }
             self.stats.rows_read += 1;
+            if record.len() > MAX_RECORD_BYTES {
+                let msg = format!(
+                    "a line of {} bytes, over the {} MiB limit of one row",
+                    record.len(),
+                    MAX_RECORD_BYTES >> 20
+                );
+                self.bad_line(this_line, msg);
+                continue;
+            }
+            // No text of the export has a NUL byte: one means binary data in the file.
+            if memchr::memchr(0, record).is_some() {
+                self.bad_line(this_line, "a NUL byte (binary data)");
+                continue;
+            }
             // The borrow of `fields` ends before `self` is used mutably again.
             let fields_ok = split_record(record, self.layout.separator, &mut fields);
             if let Err(reason) = fields_ok {

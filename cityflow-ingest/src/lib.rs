@@ -23,7 +23,9 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 
-pub use aggregate::{Aggregate, ArcInfo, BadLine, DayFilter, Etat, Stats, REPORTED_BAD_LINES};
+pub use aggregate::{
+    Aggregate, ArcInfo, BadLine, DayFilter, Etat, Stats, MAX_RECORD_BYTES, REPORTED_BAD_LINES,
+};
 pub use figures::{
     arc_day, arc_days, day_report, loss_per_vehicle_minutes, observed_speed_kmh, ArcDay,
 };

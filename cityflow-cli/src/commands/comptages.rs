@@ -144,6 +144,21 @@ pub async fn generate(ctx: &Context, args: GenerateArgs) -> Result<u8, Failure> 
     }
     let (days, empty): (Vec<NaiveDate>, Vec<NaiveDate>) =
         ingested.days.iter().partition(|d| with_rows.contains(d));
+    if days.is_empty() {
+        // A header without rows, or a range the file does not cover: a run that would export
+        // nothing is a mistake to report, not a success.
+        let which = match selection {
+            DaySelection::Range(f, t) => format!("between {f} and {t} (Europe/Paris)"),
+            _ => "on any day".to_string(),
+        };
+        return Err(usage(format!(
+            "{}: no valid row {which} ({} rows read, {} malformed, {} Invalide); nothing exported",
+            path.display(),
+            agg.stats.rows_read,
+            agg.stats.rows_malformed,
+            agg.stats.rows_invalide
+        )));
+    }
     for d in &empty {
         tracing::warn!("{}: no row on {d}: not exported", path.display());
     }

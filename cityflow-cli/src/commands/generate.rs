@@ -199,8 +199,10 @@ fn banner(ctx: &Context, storage: &Storage, csv: &ExportOutcome, json: &ExportOu
     println!("\n{}", "=".repeat(60));
     if all_ok {
         println!("{icon} Rapport exporté en mode {mode}");
-    } else {
+    } else if csv.ok || json.ok {
         println!("{icon} Rapport exporté PARTIELLEMENT en mode {mode}");
+    } else {
+        println!("{icon} ÉCHEC: rapport NON exporté en mode {mode}");
     }
     println!("   - CSV : {} {}", ctx.config.csv_target(), mark(csv));
     println!("   - JSON : {} {}", ctx.config.json_target(), mark(json));
