@@ -116,28 +116,17 @@ pub fn generate_from_metrics_dir(
         }
     }
 
-    let mut inputs = Vec::new();
+    let mut read: Vec<(MetricsKind, PathBuf, Vec<u8>)> = Vec::new();
     let mut warnings = Vec::new();
-    let mut comptages: Option<ComptagesMetrics> = None;
-    let mut bikes: Option<BikesMetrics> = None;
-    let mut weather: Option<WeatherMetrics> = None;
-    let mut chantiers: Option<ChantiersMetrics> = None;
-
     for kind in MetricsKind::ALL {
         let path = dir.join(kind.file_name(date));
-        let loaded = match kind {
-            MetricsKind::Comptages => load(&path)?.map(|m| comptages = Some(m)),
-            MetricsKind::Bikes => load(&path)?.map(|m| bikes = Some(m)),
-            MetricsKind::Weather => load(&path)?.map(|m| weather = Some(m)),
-            MetricsKind::Chantiers => load(&path)?.map(|m| chantiers = Some(m)),
-        };
-        match loaded {
-            Some(()) => inputs.push(path),
+        match read_metrics_file(&path)? {
+            Some(bytes) => read.push((kind, path, bytes)),
             None => warnings.push(format!("{} not found: {}", path.display(), kind.sections())),
         }
     }
 
-    if inputs.is_empty() {
+    if read.is_empty() {
         let expected: Vec<String> = MetricsKind::ALL.iter().map(|k| k.file_name(date)).collect();
         return Err(Error::invalid_input(
             shown,
@@ -146,6 +135,64 @@ pub fn generate_from_metrics_dir(
                 expected.join(", ")
             ),
         ));
+    }
+
+    let sources: Vec<String> = read
+        .iter()
+        .map(|(_, p, _)| p.display().to_string())
+        .collect();
+    let files: Vec<MetricsInput> = read
+        .iter()
+        .zip(&sources)
+        .map(|((kind, _, bytes), source)| MetricsInput {
+            kind: *kind,
+            source,
+            bytes,
+        })
+        .collect();
+    let report = generate_from_metrics(date, generated_at, &files)?;
+    Ok(Generated {
+        report,
+        warnings,
+        inputs: read.into_iter().map(|(_, path, _)| path).collect(),
+    })
+}
+
+/// One metrics file already in memory: its kind, a name for messages (a path, an S3 key),
+/// and its bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct MetricsInput<'a> {
+    pub kind: MetricsKind,
+    pub source: &'a str,
+    pub bytes: &'a [u8],
+}
+
+/// Builds the report of `date` from metrics files already read (from a directory, an object
+/// store, a message): the same rules as [`generate_from_metrics_dir`], without the file
+/// system. A kind given twice, or a malformed file, is an [`Error::InvalidInput`] naming its
+/// source (with line and column); kinds not given leave their sections empty.
+pub fn generate_from_metrics(
+    date: NaiveDate,
+    generated_at: Timestamp,
+    files: &[MetricsInput<'_>],
+) -> Result<DailyReport> {
+    let mut comptages: Option<ComptagesMetrics> = None;
+    let mut bikes: Option<BikesMetrics> = None;
+    let mut weather: Option<WeatherMetrics> = None;
+    let mut chantiers: Option<ChantiersMetrics> = None;
+    for (i, file) in files.iter().enumerate() {
+        if files[..i].iter().any(|f| f.kind == file.kind) {
+            return Err(Error::invalid_input(
+                file.source,
+                format!("a second {} metrics file for {date}", file.kind),
+            ));
+        }
+        match file.kind {
+            MetricsKind::Comptages => comptages = Some(parse(file.source, file.bytes)?),
+            MetricsKind::Bikes => bikes = Some(parse(file.source, file.bytes)?),
+            MetricsKind::Weather => weather = Some(parse(file.source, file.bytes)?),
+            MetricsKind::Chantiers => chantiers = Some(parse(file.source, file.bytes)?),
+        }
     }
 
     let mut report = DailyReport::empty(date, generated_at);
@@ -177,12 +224,7 @@ pub fn generate_from_metrics_dir(
             .collect();
     }
     apply_other_sections(&mut report, bikes, weather, chantiers);
-
-    Ok(Generated {
-        report,
-        warnings,
-        inputs,
-    })
+    Ok(report)
 }
 
 /// Fills the bikes, weather and chantiers sections of `report` from the metrics files of
@@ -255,21 +297,31 @@ fn with_severity(mut alert: CongestionAlert) -> CongestionAlert {
 
 /// Reads and parses `path`; `Ok(None)` when it does not exist.
 fn load<T: DeserializeOwned>(path: &Path) -> Result<Option<T>> {
+    match read_metrics_file(path)? {
+        Some(bytes) => parse(&path.display().to_string(), &bytes).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// The bytes of `path`; `Ok(None)` when it does not exist.
+fn read_metrics_file(path: &Path) -> Result<Option<Vec<u8>>> {
     let shown = path.display().to_string();
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(_) if path.is_dir() => {
-            return Err(Error::invalid_input(
-                shown,
-                "is a directory, not a metrics file",
-            ))
-        }
-        Err(e) => return Err(Error::invalid_input(shown, format!("cannot be read: {e}"))),
-    };
-    serde_json::from_slice(&bytes).map(Some).map_err(|e| {
-        Error::invalid_input(
+    match std::fs::read(path) {
+        Ok(b) => Ok(Some(b)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(_) if path.is_dir() => Err(Error::invalid_input(
             shown,
+            "is a directory, not a metrics file",
+        )),
+        Err(e) => Err(Error::invalid_input(shown, format!("cannot be read: {e}"))),
+    }
+}
+
+/// Parses one metrics file; a malformed one is an error naming `source`, line and column.
+fn parse<T: DeserializeOwned>(source: &str, bytes: &[u8]) -> Result<T> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        Error::invalid_input(
+            source,
             format!(
                 "malformed metrics file at line {} column {}: {}",
                 e.line(),

@@ -30,7 +30,10 @@ pub mod store;
 pub mod conformance;
 
 pub use error::{redact_url, BoxError, Error, ErrorKind, Result};
-pub use generate::{add_metrics_sections, generate_from_metrics_dir, Generated, MetricsKind};
+pub use generate::{
+    add_metrics_sections, generate_from_metrics, generate_from_metrics_dir, Generated,
+    MetricsInput, MetricsKind,
+};
 pub use model::{
     parse_date, report_id, ArcStats, CongestionAlert, DailyReport, Evolution, FailingSensor,
     Roadwork, SensorKind, Severity, StoredReport, Summary, Timestamp, WeatherImpact, ZoneEntry,

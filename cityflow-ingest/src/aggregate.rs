@@ -207,7 +207,35 @@ pub fn aggregate_file(
     let file = std::fs::File::open(path).map_err(|e| IngestError::io(path, e))?;
     let total = file.metadata().map(|m| m.len()).unwrap_or(0);
     progress.start_reading(total);
-    let mut raw = std::io::BufReader::with_capacity(1 << 20, CountingReader::new(file));
+    aggregate_input(file, path, filter, workers, progress)
+}
+
+/// Aggregates an input already in memory (plain or gzip, by its magic bytes); `name` is used
+/// in messages. The same parser as [`aggregate_file`], for fuzzing and for callers whose data
+/// does not come from a file.
+pub fn aggregate_bytes(
+    name: &Path,
+    bytes: Vec<u8>,
+    filter: DayFilter,
+    workers: usize,
+) -> Result<Aggregate, IngestError> {
+    aggregate_input(
+        std::io::Cursor::new(bytes),
+        name,
+        filter,
+        workers,
+        &crate::NoProgress,
+    )
+}
+
+fn aggregate_input(
+    input: impl Read + Send + 'static,
+    path: &Path,
+    filter: DayFilter,
+    workers: usize,
+    progress: &dyn Progress,
+) -> Result<Aggregate, IngestError> {
+    let mut raw = std::io::BufReader::with_capacity(1 << 20, CountingReader::new(input));
     let mut magic = [0u8; 2];
     let n = read_full(&mut raw, &mut magic).map_err(|e| IngestError::io(path, e))?;
     let prefix = magic[..n].to_vec();

@@ -203,7 +203,25 @@ pub fn ingest(
     workers: usize,
     progress: &dyn Progress,
 ) -> Result<Ingested, IngestError> {
-    let filter = match days {
+    let aggregate =
+        aggregate::aggregate_file(path, day_filter(days), worker_count(workers), progress)?;
+    Ok(Ingested::new(aggregate, days))
+}
+
+/// [`ingest`] of an input already in memory (plain or gzip); `name` is used in messages.
+pub fn ingest_bytes(
+    name: &Path,
+    bytes: Vec<u8>,
+    days: DaySelection,
+    workers: usize,
+) -> Result<Ingested, IngestError> {
+    let aggregate =
+        aggregate::aggregate_bytes(name, bytes, day_filter(days), worker_count(workers))?;
+    Ok(Ingested::new(aggregate, days))
+}
+
+fn day_filter(days: DaySelection) -> DayFilter {
+    match days {
         DaySelection::One(d) => DayFilter {
             from: Some(paris_time::day_of_date(d)),
             to: Some(paris_time::day_of_date(d)),
@@ -216,28 +234,35 @@ pub fn ingest(
             from: None,
             to: None,
         },
-    };
-    let workers = if workers == 0 {
+    }
+}
+
+fn worker_count(workers: usize) -> usize {
+    if workers == 0 {
         std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2)
     } else {
         workers
-    };
-    let aggregate = aggregate::aggregate_file(path, filter, workers, progress)?;
-    let days = match days {
-        DaySelection::One(d) => vec![d],
-        DaySelection::Range(f, t) => f.iter_days().take_while(|d| *d <= t).collect(),
-        DaySelection::All => {
-            let mut days: Vec<i64> = aggregate.days.keys().map(|(_, d)| *d).collect();
-            days.sort_unstable();
-            days.dedup();
-            days.into_iter().map(paris_time::date_of_day).collect()
+    }
+}
+
+impl Ingested {
+    fn new(aggregate: Aggregate, days: DaySelection) -> Ingested {
+        let days = match days {
+            DaySelection::One(d) => vec![d],
+            DaySelection::Range(f, t) => f.iter_days().take_while(|d| *d <= t).collect(),
+            DaySelection::All => {
+                let mut days: Vec<i64> = aggregate.days.keys().map(|(_, d)| *d).collect();
+                days.sort_unstable();
+                days.dedup();
+                days.into_iter().map(paris_time::date_of_day).collect()
+            }
+        };
+        Ingested {
+            aggregate,
+            days,
+            clock: ParisClock::new(),
         }
-    };
-    Ok(Ingested {
-        aggregate,
-        days,
-        clock: ParisClock::new(),
-    })
+    }
 }

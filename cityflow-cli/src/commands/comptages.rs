@@ -242,16 +242,12 @@ pub async fn generate(ctx: &Context, args: GenerateArgs) -> Result<u8, Failure> 
                         }
                     }
                 }
-                let csv = storage
-                    .blobs
-                    .put_report_csv(date, render_csv(&report))
-                    .await
-                    .into();
-                let json = storage
-                    .reports
-                    .put_report(&report, Timestamp::now())
-                    .await
-                    .into();
+                // The two exports are independent: both in flight at once.
+                let (csv, json) = tokio::join!(
+                    storage.blobs.put_report_csv(date, render_csv(&report)),
+                    storage.reports.put_report(&report, Timestamp::now())
+                );
+                let (csv, json) = (csv.into(), json.into());
                 bar.inc(1);
                 DayExport {
                     date,
