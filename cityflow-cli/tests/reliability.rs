@@ -229,6 +229,10 @@ fn secrets_never_appear_in_any_output() {
         v
     };
     let ex = examples().display().to_string();
+    let one_day = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/bad-inputs/comptages/one-day.csv")
+        .display()
+        .to_string();
     // (environment, arguments)
     type Run<'a> = (Vec<(&'a str, &'a str)>, Vec<&'a str>);
     let runs: Vec<Run> = vec![
@@ -298,6 +302,33 @@ fn secrets_never_appear_in_any_output() {
                 ("MONGODB_URL", "bogus://u:canary-mongo-pw-31337@h/"),
             ]),
             vec!["env"],
+        ),
+        (
+            with(&[("AWS_EXECUTION_ENV", "AWS_Lambda_rust")]),
+            vec![
+                "report",
+                "generate",
+                "--dry-run",
+                "--date",
+                "2026-03-10",
+                "--metrics-dir",
+                &ex,
+            ],
+        ),
+        (
+            with(&[("DATABASE_TYPE", "mongodb"), ("USE_S3", "true")]),
+            vec![
+                "report",
+                "generate",
+                "--all",
+                "--json",
+                "--comptages",
+                &one_day,
+            ],
+        ),
+        (
+            with(&[("AWS_EXECUTION_ENV", "AWS_Lambda_rust")]),
+            vec!["report", "generate", "--all", "--comptages", &one_day],
         ),
     ];
     for (vars, args) in runs {

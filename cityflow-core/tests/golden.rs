@@ -66,3 +66,42 @@ fn the_csv_keeps_the_old_format_lines() {
         );
     }
 }
+
+#[test]
+fn metrics_in_memory_give_the_same_report_as_the_directory() {
+    use cityflow_core::{generate_from_metrics, ErrorKind, MetricsInput, MetricsKind};
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/metrics");
+    let date = "2026-03-10".parse().unwrap();
+    let at = Timestamp::parse("2026-03-11T06:00:00+01:00").unwrap();
+    let from_dir = generate_from_metrics_dir(&dir, date, at).unwrap().report;
+    let read: Vec<(MetricsKind, Vec<u8>)> = MetricsKind::ALL
+        .iter()
+        .map(|k| (*k, std::fs::read(dir.join(k.file_name(date))).unwrap()))
+        .collect();
+    let files: Vec<MetricsInput> = read
+        .iter()
+        .map(|(kind, bytes)| MetricsInput {
+            kind: *kind,
+            source: "s3://bucket/metrics/x.json",
+            bytes,
+        })
+        .collect();
+    assert_eq!(generate_from_metrics(date, at, &files).unwrap(), from_dir);
+
+    // A kind given twice, or a malformed file: an error naming the source.
+    let twice = [files[1], files[1]];
+    let e = generate_from_metrics(date, at, &twice).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    assert!(e.to_string().contains("a second bikes metrics file"), "{e}");
+    let bad = [MetricsInput {
+        kind: MetricsKind::Weather,
+        source: "s3://bucket/metrics/weather.json",
+        bytes: b"{\"metrics\": ",
+    }];
+    let e = generate_from_metrics(date, at, &bad).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("s3://bucket/metrics/weather.json: malformed metrics file at line 1"),
+        "{e}"
+    );
+}
