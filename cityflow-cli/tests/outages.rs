@@ -264,3 +264,49 @@ fn dynamodb_brief_outage_is_ridden_out() {
         brief_outage_is_ridden_out(b, 2);
     }
 }
+
+/// MongoDB is down when the command starts and comes back after the first attempt has
+/// failed: our retry (not the driver's) reaches it, and says so in its `warn` log.
+#[test]
+fn mongodb_back_after_the_first_attempt_is_reached_by_the_retry() {
+    let Some(b) = mongodb() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    setup(dir.path(), &b);
+    b.proxy.set_mode(Mode::Refuse);
+    let before = b.proxy.refused();
+    let mut vars: Vec<(String, String)> = b.vars.clone();
+    vars.push(("LOG_LEVEL".into(), "warn".into()));
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("cityflow"))
+        .current_dir(dir.path())
+        .env_clear()
+        .envs(vars)
+        .args(["report", "generate", "--date", DATE, "--metrics-dir"])
+        .arg(examples())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The first attempt has begun once the proxy resets a connection; it gives up after
+    // MONGODB_TIMEOUT_MS (3 s). Bring the server back 4 s after that reset: between the end
+    // of the first attempt and the end of the second (about 6.2 s).
+    let waiting = Instant::now();
+    while b.proxy.refused() == before {
+        assert!(
+            waiting.elapsed() < Duration::from_secs(30),
+            "never connected"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    std::thread::sleep(Duration::from_secs(4));
+    b.proxy.set_mode(Mode::Forward);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("attempt 1 of 3") && stderr.contains("retrying in"),
+        "the first attempt failed and was retried: {stderr}"
+    );
+    assert_eq!((b.copies)(), 1);
+}
