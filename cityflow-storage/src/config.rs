@@ -256,15 +256,20 @@ impl StorageConfig {
             database: get(env, "MONGODB_DATABASE")
                 .unwrap_or(MongoSettings::DEFAULT_DATABASE)
                 .to_string(),
-            timeout: std::time::Duration::from_millis(milliseconds(
+            // At most one hour.
+            timeout: std::time::Duration::from_millis(number_in(
                 env,
                 "MONGODB_TIMEOUT_MS",
                 MongoSettings::DEFAULT_TIMEOUT_MS,
+                1..=3_600_000,
+                "milliseconds",
             )?),
-            max_attempts: attempts(
+            max_attempts: number_in(
                 env,
                 "MONGODB_MAX_ATTEMPTS",
                 MongoSettings::DEFAULT_MAX_ATTEMPTS,
+                1..=10,
+                "attempts",
             )?,
         };
         validate_mongo(&mongo)?;
@@ -283,18 +288,13 @@ impl StorageConfig {
                     .map(|s| s.trim())
                     .unwrap_or(AwsSettings::DEFAULT_PREFIX),
             )?,
-            ttl_days: match get(env, "REPORT_TTL_DAYS") {
-                None => AwsSettings::DEFAULT_TTL_DAYS,
-                Some(t) => match t.parse::<u32>() {
-                    Ok(days) if (1..=36_500).contains(&days) => days,
-                    _ => {
-                        return Err(Error::config(
-                            "REPORT_TTL_DAYS",
-                            format!("{t:?} is not a number of days between 1 and 36500"),
-                        ))
-                    }
-                },
-            },
+            ttl_days: number_in(
+                env,
+                "REPORT_TTL_DAYS",
+                AwsSettings::DEFAULT_TTL_DAYS,
+                1..=36_500,
+                "days",
+            )?,
             endpoint_url: endpoint(env, "AWS_ENDPOINT_URL")?,
             endpoint_url_s3: endpoint(env, "AWS_ENDPOINT_URL_S3")?,
             endpoint_url_dynamodb: endpoint(env, "AWS_ENDPOINT_URL_DYNAMODB")?,
@@ -441,29 +441,29 @@ fn endpoint(env: &EnvMap, name: &str) -> Result<Option<String>> {
     }
 }
 
-/// A positive number of milliseconds, at most one hour.
-fn milliseconds(env: &EnvMap, name: &str, default: u64) -> Result<u64> {
+/// A whole number of `unit` within `range`, or `default` when unset.
+fn number_in<T>(
+    env: &EnvMap,
+    name: &str,
+    default: T,
+    range: std::ops::RangeInclusive<T>,
+    unit: &str,
+) -> Result<T>
+where
+    T: std::str::FromStr + PartialOrd + fmt::Display,
+{
     let Some(text) = get(env, name) else {
         return Ok(default);
     };
-    match text.parse::<u64>() {
-        Ok(ms) if (1..=3_600_000).contains(&ms) => Ok(ms),
+    match text.parse::<T>() {
+        Ok(n) if range.contains(&n) => Ok(n),
         _ => Err(Error::config(
             name,
-            format!("{text:?} is not a number of milliseconds between 1 and 3600000"),
-        )),
-    }
-}
-
-fn attempts(env: &EnvMap, name: &str, default: u32) -> Result<u32> {
-    let Some(text) = get(env, name) else {
-        return Ok(default);
-    };
-    match text.parse::<u32>() {
-        Ok(n) if (1..=10).contains(&n) => Ok(n),
-        _ => Err(Error::config(
-            name,
-            format!("{text:?} is not a number of attempts between 1 and 10"),
+            format!(
+                "{text:?} is not a number of {unit} between {} and {}",
+                range.start(),
+                range.end()
+            ),
         )),
     }
 }
