@@ -13,7 +13,7 @@ use tokio::sync::OnceCell;
 
 use crate::config::MongoConfig;
 use crate::error::map_error;
-use crate::retry::{with_retries, RetryPolicy};
+use crate::retry::with_retries;
 
 /// MongoDB's limit on one document.
 const MAX_DOCUMENT_BYTES: u64 = 16 * 1024 * 1024;
@@ -34,7 +34,6 @@ pub struct IndexSetup {
 /// the first operation.
 pub struct MongoReportStore {
     config: MongoConfig,
-    policy: RetryPolicy,
     password: Option<String>,
     client: OnceCell<Client>,
     indexes_ready: OnceCell<()>,
@@ -52,7 +51,6 @@ impl MongoReportStore {
     pub fn new(config: MongoConfig) -> Self {
         MongoReportStore {
             password: config.password(),
-            policy: config.retry_policy(),
             config,
             client: OnceCell::new(),
             indexes_ready: OnceCell::new(),
@@ -84,7 +82,7 @@ impl MongoReportStore {
     where
         C: IntoFuture<Output = mongodb::error::Result<T>>,
     {
-        with_retries(&self.policy, &self.target(), what, || {
+        with_retries(&self.config.retry_policy(), &self.target(), what, || {
             let attempt = call().into_future();
             async move { attempt.await.map_err(|e| self.error(e, what)) }
         })
