@@ -6,11 +6,8 @@
 
 mod common;
 
-use std::collections::BTreeMap;
-
 use cityflow_core::conformance::{service_endpoint, unique_name};
-use cityflow_core::{render_csv, BlobKey, DateRange};
-use common::cityflow;
+use common::{assert_backfill_matches_a_fresh_computation, cityflow};
 
 #[test]
 fn a_365_day_backfill_lands_once_per_day_on_every_backend() {
@@ -88,51 +85,7 @@ fn a_365_day_backfill_lands_once_per_day_on_every_backend() {
         assert!(summary["reports_per_second"].as_f64().unwrap() > 0.0);
     }
 
-    let fresh = cityflow_ingest::ingest(
-        &input,
-        cityflow_ingest::DaySelection::All,
-        2,
-        &cityflow_ingest::NoProgress,
-    )
-    .unwrap();
-    assert_eq!(fresh.days.len(), 365);
-
-    // Read back through the factory, as a service linking the crates would.
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        for vars in [&mongo_and_s3, &dynamodb_and_files] {
-            let env: BTreeMap<String, String> = vars
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect();
-            let config = cityflow_storage::StorageConfig::from_env(&env).unwrap();
-            let storage = cityflow_storage::build(&config).await.unwrap();
-            let label = format!("{} + {}", config.csv_target(), config.json_target());
-
-            let dates = storage.reports.list(DateRange::ALL).await.unwrap();
-            assert_eq!(dates, fresh.days, "{label}: the 365 days, once each");
-            let csv_keys = storage.blobs.list("").await.unwrap();
-            let csv_count = csv_keys
-                .iter()
-                .filter(|k| k.as_str().ends_with(".csv"))
-                .count();
-            assert_eq!(csv_count, 365, "{label}: one CSV per day");
-
-            for date in &fresh.days {
-                let stored = storage.reports.get(*date).await.unwrap();
-                let expected = fresh.report(*date, stored.report.generated_at);
-                assert_eq!(stored.report, expected, "{label}: {date}");
-                let csv = storage
-                    .blobs
-                    .get(&BlobKey::report_csv(*date))
-                    .await
-                    .unwrap();
-                assert_eq!(
-                    std::str::from_utf8(&csv).unwrap(),
-                    render_csv(&expected),
-                    "{label}: CSV of {date}"
-                );
-            }
-        }
-    });
+    for vars in [&mongo_and_s3, &dynamodb_and_files] {
+        assert_backfill_matches_a_fresh_computation(&input, vars, 365);
+    }
 }

@@ -146,25 +146,27 @@ fn host_port(url: &str) -> String {
     rest[..rest.find(['/', '?']).unwrap_or(rest.len())].to_string()
 }
 
+impl Backend {
+    /// `cityflow` in `dir`, pointed at this backend through its proxy.
+    fn cityflow(&self, dir: &std::path::Path) -> assert_cmd::Command {
+        let vars: Vec<(&str, &str)> = self
+            .vars
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        cityflow(dir, &vars)
+    }
+}
+
 fn generate(dir: &std::path::Path, b: &Backend) -> assert_cmd::assert::Assert {
-    let vars: Vec<(&str, &str)> = b
-        .vars
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    cityflow(dir, &vars)
+    b.cityflow(dir)
         .args(["report", "generate", "--date", DATE, "--metrics-dir"])
         .arg(examples())
         .assert()
 }
 
 fn setup(dir: &std::path::Path, b: &Backend) {
-    let vars: Vec<(&str, &str)> = b
-        .vars
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    cityflow(dir, &vars).arg("setup").assert().success();
+    b.cityflow(dir).arg("setup").assert().success();
 }
 
 /// Down → exit 1 within 15 s naming the target; back → the re-run completes; one copy.

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use cityflow_core::conformance::service_endpoint;
 use common::{
-    cityflow, closed_port, emulator_aws_config, examples, file_names_under, stderr_of, stdout_of,
-    GOLDEN_CSV,
+    assert_backfill_matches_a_fresh_computation, cityflow, closed_port, emulator_aws_config,
+    examples, file_names_under, stderr_of, stdout_of, GOLDEN_CSV,
 };
 
 /// 8 concurrent `cityflow report generate` for one date.
@@ -556,37 +556,7 @@ fn killed_backfill_then_rerun(vars: &[(&str, &str)]) {
 
     assert!(generate().status().unwrap().success());
 
-    let fresh = cityflow_ingest::ingest(
-        &input,
-        cityflow_ingest::DaySelection::All,
-        2,
-        &cityflow_ingest::NoProgress,
-    )
-    .unwrap();
-    assert_eq!(fresh.days.len(), 30);
-    let env: std::collections::BTreeMap<String, String> = vars
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    let config = cityflow_storage::StorageConfig::from_env(&env).unwrap();
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let storage = cityflow_storage::build(&config).await.unwrap();
-        let dates = storage
-            .reports
-            .list(cityflow_core::DateRange::ALL)
-            .await
-            .unwrap();
-        assert_eq!(dates, fresh.days, "30 days, once each");
-        for date in &fresh.days {
-            let stored = storage.reports.get(*date).await.unwrap();
-            let expected = fresh.report(*date, stored.report.generated_at);
-            assert_eq!(stored.report, expected, "{date}");
-            let csv =
-                std::fs::read_to_string(reports.join(format!("daily_report_{date}.csv"))).unwrap();
-            assert_eq!(csv, cityflow_core::render_csv(&expected), "{date}");
-        }
-    });
+    assert_backfill_matches_a_fresh_computation(&input, &vars, 30);
     let csv_names: Vec<String> = file_names_under(&reports)
         .into_iter()
         .filter(|n| !n.starts_with('.') && n.ends_with(".csv"))

@@ -87,3 +87,60 @@ pub fn closed_port() -> u16 {
     l.local_addr().unwrap().port()
 }
 pub mod proxy;
+
+/// Reads back, through the factory configured by `vars` (as a service linking the crates
+/// would), what a backfill of `input` exported: the stored dates are exactly the file's days,
+/// `days` of them, each report equals a fresh computation from `input`, and each CSV equals
+/// its rendering, one per day.
+pub fn assert_backfill_matches_a_fresh_computation(
+    input: &Path,
+    vars: &[(&str, &str)],
+    days: usize,
+) {
+    use cityflow_core::{render_csv, BlobKey, DateRange};
+
+    let fresh = cityflow_ingest::ingest(
+        input,
+        cityflow_ingest::DaySelection::All,
+        2,
+        &cityflow_ingest::NoProgress,
+    )
+    .unwrap();
+    assert_eq!(fresh.days.len(), days);
+    let env: std::collections::BTreeMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let config = cityflow_storage::StorageConfig::from_env(&env).unwrap();
+    let label = format!("{} + {}", config.csv_target(), config.json_target());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let storage = cityflow_storage::build(&config).await.unwrap();
+        let dates = storage.reports.list(DateRange::ALL).await.unwrap();
+        assert_eq!(dates, fresh.days, "{label}: the {days} days, once each");
+        let csv_count = storage
+            .blobs
+            .list("")
+            .await
+            .unwrap()
+            .iter()
+            .filter(|k| k.as_str().ends_with(".csv"))
+            .count();
+        assert_eq!(csv_count, days, "{label}: one CSV per day");
+        for date in &fresh.days {
+            let stored = storage.reports.get(*date).await.unwrap();
+            let expected = fresh.report(*date, stored.report.generated_at);
+            assert_eq!(stored.report, expected, "{label}: {date}");
+            let csv = storage
+                .blobs
+                .get(&BlobKey::report_csv(*date))
+                .await
+                .unwrap();
+            assert_eq!(
+                std::str::from_utf8(&csv).unwrap(),
+                render_csv(&expected),
+                "{label}: CSV of {date}"
+            );
+        }
+    });
+}
