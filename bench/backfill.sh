@@ -16,6 +16,8 @@
 # cityflow-cli/tests/load.rs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 ARCS="${BENCH_ARCS:-200}"
 RUNS="${BENCH_RUNS:-3}"
@@ -76,14 +78,13 @@ run() {
       exit 1
     }
     rates+=("$("$PY" -c 'import json,sys; s=json.load(open(sys.argv[1])); assert len(s["exports"]) == 365 and s["ok"], "not 365 exports"; print(s["reports_per_second"])' "$summary")")
-    walls+=("$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$timing")")
+    walls+=("$(wall_seconds "$timing")")
     local k
-    k=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$timing")
+    k=$(peak_rss_kb "$timing")
     ((k > rss)) && rss=$k
     rm -f "$timing"
     rm -rf "$WORK/out-bench-"*
   done
-  median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
   echo "$target $(median "${rates[@]}") $(median "${walls[@]}") $rss"
 }
 

@@ -9,6 +9,8 @@
 #   BENCH_RUNS=3 (default) runs of each; the median wall time is reported.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 DAYS="${BENCH_DAYS:-90}"
 RUNS="${BENCH_RUNS:-3}"
@@ -39,14 +41,12 @@ run() {
     out="$(mktemp)"
     /usr/bin/time -v -o "$out" "$@" >/dev/null 2>>"$WORK/$name.stderr"
     local wall k
-    wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$out")
-    k=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$out")
+    wall=$(wall_seconds "$out")
+    k=$(peak_rss_kb "$out")
     walls+=("$wall"); (( k > rss )) && rss=$k
     rm -f "$out"
   done
-  local median
-  median=$(printf '%s\n' "${walls[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-  echo "$name $median $rss"
+  echo "$name $(median "${walls[@]}") $rss"
 }
 
 results=()
