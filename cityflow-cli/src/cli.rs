@@ -55,15 +55,17 @@ pub struct GenerateArgs {
     /// The day (YYYY-MM-DD). Default: REPORT_DATE, else yesterday in Europe/Paris.
     #[arg(long, conflicts_with_all = ["from", "to", "all"])]
     pub date: Option<String>,
-    /// Directory holding the *_metrics_DATE.json files. Default: METRICS_DIR, else
-    /// $OUTPUT_DIR/metrics. With --comptages it only supplies bikes, weather and chantiers,
-    /// and is optional.
-    #[arg(long)]
-    pub metrics_dir: Option<PathBuf>,
-    /// Compute the road figures from the raw open-data CSV (plain or .gz) instead of metrics
-    /// files; one pass computes every requested day.
-    #[arg(long, value_name = "FILE")]
-    pub comptages: Option<PathBuf>,
+    /// Directory or s3://bucket/prefix holding the *_metrics_DATE.json files. Default:
+    /// METRICS_DIR, else $OUTPUT_DIR/metrics (local mode) or s3://$S3_REPORTS_BUCKET/metrics
+    /// (AWS mode). With --comptages it only supplies bikes, weather and chantiers, and is
+    /// optional.
+    #[arg(long, value_name = "DIR|s3://BUCKET/PREFIX")]
+    pub metrics_dir: Option<String>,
+    /// Compute the road figures from the raw open-data CSV (plain or .gz, a file or
+    /// s3://bucket/key, streamed) instead of metrics files; one pass computes every requested
+    /// day.
+    #[arg(long, value_name = "FILE|s3://BUCKET/KEY")]
+    pub comptages: Option<String>,
     /// First day of a range (with --comptages), inclusive.
     #[arg(long, requires_all = ["to", "comptages"])]
     pub from: Option<String>,

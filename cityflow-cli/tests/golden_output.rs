@@ -141,7 +141,13 @@ fn report_generate_outputs_are_unchanged() {
         ("MONGODB_TIMEOUT_MS", "200".to_string()),
         ("MONGODB_MAX_ATTEMPTS", "1".to_string()),
     ];
-    let day = ["report", "generate", "--date", "2026-03-10", "--metrics-dir"];
+    let day = [
+        "report",
+        "generate",
+        "--date",
+        "2026-03-10",
+        "--metrics-dir",
+    ];
     let with = |extra: &[&str], dir: &str| {
         let mut a = args(&day);
         a.push(dir.to_string());
@@ -252,10 +258,7 @@ fn report_generate_outputs_are_unchanged() {
         let want = std::fs::read_to_string(&path)
             .unwrap_or_else(|e| panic!("{}: {e} (record with UPDATE_GOLDEN=1)", path.display()));
         if got != want {
-            differ.push(format!(
-                "== {}\n-- want\n{want}\n-- got\n{got}",
-                case.name
-            ));
+            differ.push(format!("== {}\n-- want\n{want}\n-- got\n{got}", case.name));
         }
     }
     assert!(differ.is_empty(), "outputs differ:\n{}", differ.join("\n"));

@@ -15,7 +15,7 @@
 //! error case no report is produced, so nothing can be exported.
 
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use chrono::NaiveDate;
 use serde::de::DeserializeOwned;
@@ -26,6 +26,7 @@ use crate::model::{
     ArcStats, CongestionAlert, DailyReport, Evolution, FailingSensor, Roadwork, SensorKind,
     Severity, Summary, Timestamp, WeatherImpact, ZoneEntry, MAX_ALERTS, TOP_N,
 };
+use crate::store::InputSource;
 
 /// A report and what the generator has to say about how it was made.
 #[derive(Debug, Clone)]
@@ -33,8 +34,8 @@ pub struct Generated {
     pub report: DailyReport,
     /// One line per missing input, naming the file and the sections left empty.
     pub warnings: Vec<String>,
-    /// The files that were read.
-    pub inputs: Vec<PathBuf>,
+    /// Where the inputs that were read are (paths, `s3://` URLs), in the order read.
+    pub inputs: Vec<String>,
 }
 
 /// The metrics file kinds, in the order they are read.
@@ -68,8 +69,17 @@ impl MetricsKind {
         format!("{}_metrics_{}.json", self.stem(), date.format("%Y-%m-%d"))
     }
 
+    /// The kind and date of a file name such as `bikes_metrics_2025-11-04.json`; `None` for
+    /// any other name (other kinds, other extensions, a bad date).
+    pub fn parse_file_name(name: &str) -> Option<(MetricsKind, NaiveDate)> {
+        let (stem, rest) = name.split_once("_metrics_")?;
+        let date = rest.strip_suffix(".json")?;
+        let kind = MetricsKind::ALL.into_iter().find(|k| k.stem() == stem)?;
+        Some((kind, crate::model::parse_date(date).ok()?))
+    }
+
     /// The report sections this file feeds, for warnings.
-    fn sections(self) -> &'static str {
+    pub fn sections(self) -> &'static str {
         match self {
             MetricsKind::Comptages => {
                 "summary road figures, top 10 tronçons, top 10 zones and congestion alerts are empty"
@@ -116,37 +126,75 @@ pub fn generate_from_metrics_dir(
         }
     }
 
-    let mut read: Vec<(MetricsKind, PathBuf, Vec<u8>)> = Vec::new();
-    let mut warnings = Vec::new();
+    let mut fetched = Vec::new();
     for kind in MetricsKind::ALL {
         let path = dir.join(kind.file_name(date));
-        match read_metrics_file(&path)? {
-            Some(bytes) => read.push((kind, path, bytes)),
-            None => warnings.push(format!("{} not found: {}", path.display(), kind.sections())),
+        fetched.push(Fetched {
+            kind,
+            location: path.display().to_string(),
+            bytes: read_metrics_file(&path)?,
+        });
+    }
+    assemble(&shown, date, generated_at, fetched)
+}
+
+/// Builds the report of `date` from the metrics files in `source` (a directory, an S3
+/// prefix): the rules of [`generate_from_metrics_dir`], messages naming each input where the
+/// source says it is (`s3://bucket/metrics/bikes_metrics_D.json`).
+pub async fn generate_from_source(
+    source: &dyn InputSource,
+    date: NaiveDate,
+    generated_at: Timestamp,
+) -> Result<Generated> {
+    let mut fetched = Vec::new();
+    for kind in MetricsKind::ALL {
+        let name = kind.file_name(date);
+        fetched.push(Fetched {
+            kind,
+            location: source.location(&name),
+            bytes: source.read(&name).await?.map(|b| b.to_vec()),
+        });
+    }
+    assemble(&source.describe(), date, generated_at, fetched)
+}
+
+/// One metrics file looked for: where, and its bytes when it exists.
+struct Fetched {
+    kind: MetricsKind,
+    location: String,
+    bytes: Option<Vec<u8>>,
+}
+
+/// The rules shared by every source: a missing file is a warning, no file at all an error.
+fn assemble(
+    source: &str,
+    date: NaiveDate,
+    generated_at: Timestamp,
+    fetched: Vec<Fetched>,
+) -> Result<Generated> {
+    let mut warnings = Vec::new();
+    let mut read = Vec::new();
+    for f in fetched {
+        match f.bytes {
+            Some(bytes) => read.push((f.kind, f.location, bytes)),
+            None => warnings.push(format!("{} not found: {}", f.location, f.kind.sections())),
         }
     }
-
     if read.is_empty() {
         let expected: Vec<String> = MetricsKind::ALL.iter().map(|k| k.file_name(date)).collect();
         return Err(Error::invalid_input(
-            shown,
+            source,
             format!(
                 "no metrics file for {date} (expected any of {})",
                 expected.join(", ")
             ),
         ));
     }
-
-    let sources: Vec<String> = read
-        .iter()
-        .map(|(_, p, _)| p.display().to_string())
-        .collect();
     let files: Vec<MetricsInput> = read
         .iter()
-        .zip(&sources)
-        .map(|((kind, _, bytes), source)| MetricsInput {
+        .map(|(kind, location, bytes)| MetricsInput {
             kind: *kind,
-            source,
+            source: location,
             bytes,
         })
         .collect();
@@ -154,7 +202,7 @@ pub fn generate_from_metrics_dir(
     Ok(Generated {
         report,
         warnings,
-        inputs: read.into_iter().map(|(_, path, _)| path).collect(),
+        inputs: read.into_iter().map(|(_, location, _)| location).collect(),
     })
 }
 
@@ -228,29 +276,38 @@ pub fn generate_from_metrics(
 }
 
 /// Fills the bikes, weather and chantiers sections of `report` from the metrics files of
-/// `report.date` in `dir`, for reports whose road figures come from elsewhere (the raw
+/// `report.date` in `source`, for reports whose road figures come from elsewhere (the raw
 /// open-data CSV). Missing files leave their sections as they are (empty in a freshly
-/// computed report) and are returned as warnings;
-/// malformed files are errors naming file, line and column.
-pub fn add_metrics_sections(dir: &Path, report: &mut DailyReport) -> Result<Vec<String>> {
+/// computed report) and are returned as warnings; malformed files are errors naming the
+/// file, line and column.
+pub async fn add_metrics_sections(
+    source: &dyn InputSource,
+    report: &mut DailyReport,
+) -> Result<Vec<String>> {
     let mut warnings = Vec::new();
     let date = report.date;
-    let path = |kind: MetricsKind| dir.join(kind.file_name(date));
-    let mut note = |kind: MetricsKind, found: bool| {
-        if !found {
-            warnings.push(format!(
-                "{} not found: {}",
-                path(kind).display(),
-                kind.sections()
-            ));
+    let mut parsed = Vec::new();
+    for kind in [
+        MetricsKind::Bikes,
+        MetricsKind::Weather,
+        MetricsKind::Chantiers,
+    ] {
+        let name = kind.file_name(date);
+        let location = source.location(&name);
+        match source.read(&name).await? {
+            Some(b) => parsed.push((kind, location, b)),
+            None => warnings.push(format!("{location} not found: {}", kind.sections())),
         }
-    };
-    let bikes: Option<BikesMetrics> = load(&path(MetricsKind::Bikes))?;
-    note(MetricsKind::Bikes, bikes.is_some());
-    let weather: Option<WeatherMetrics> = load(&path(MetricsKind::Weather))?;
-    note(MetricsKind::Weather, weather.is_some());
-    let chantiers: Option<ChantiersMetrics> = load(&path(MetricsKind::Chantiers))?;
-    note(MetricsKind::Chantiers, chantiers.is_some());
+    }
+    let (mut bikes, mut weather, mut chantiers) = (None, None, None);
+    for (kind, location, bytes) in parsed {
+        match kind {
+            MetricsKind::Bikes => bikes = Some(parse(&location, &bytes)?),
+            MetricsKind::Weather => weather = Some(parse(&location, &bytes)?),
+            MetricsKind::Chantiers => chantiers = Some(parse(&location, &bytes)?),
+            MetricsKind::Comptages => {}
+        }
+    }
     apply_other_sections(report, bikes, weather, chantiers);
     Ok(warnings)
 }
@@ -295,16 +352,8 @@ fn with_severity(mut alert: CongestionAlert) -> CongestionAlert {
     alert
 }
 
-/// Reads and parses `path`; `Ok(None)` when it does not exist.
-fn load<T: DeserializeOwned>(path: &Path) -> Result<Option<T>> {
-    match read_metrics_file(path)? {
-        Some(bytes) => parse(&path.display().to_string(), &bytes).map(Some),
-        None => Ok(None),
-    }
-}
-
-/// The bytes of `path`; `Ok(None)` when it does not exist.
-fn read_metrics_file(path: &Path) -> Result<Option<Vec<u8>>> {
+/// The bytes of the metrics file `path`; `Ok(None)` when it does not exist.
+pub fn read_metrics_file(path: &Path) -> Result<Option<Vec<u8>>> {
     let shown = path.display().to_string();
     match std::fs::read(path) {
         Ok(b) => Ok(Some(b)),

@@ -20,6 +20,7 @@
 //! assert!(render_csv(&report).starts_with("Section;Valeur\n"));
 //! ```
 
+pub mod aws_settings;
 pub mod error;
 pub mod generate;
 pub mod model;
@@ -29,10 +30,11 @@ pub mod store;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
+pub use aws_settings::{AwsSettings, StaticCredentials};
 pub use error::{redact_url, BoxError, Error, ErrorKind, Result};
 pub use generate::{
-    add_metrics_sections, generate_from_metrics, generate_from_metrics_dir, Generated,
-    MetricsInput, MetricsKind,
+    add_metrics_sections, generate_from_metrics, generate_from_metrics_dir, generate_from_source,
+    read_metrics_file, Generated, MetricsInput, MetricsKind,
 };
 pub use model::{
     parse_date, report_id, ArcStats, CongestionAlert, DailyReport, Evolution, FailingSensor,
@@ -41,6 +43,6 @@ pub use model::{
 };
 pub use render::render_csv;
 pub use store::{
-    BlobKey, BlobSink, BlobSinkExt, DateRange, ReportStore, ReportStoreExt, SetupAction,
-    CSV_CONTENT_TYPE,
+    BlobKey, BlobSink, BlobSinkExt, DateRange, InputLocation, InputSource, InputStream,
+    ReportStore, ReportStoreExt, SetupAction, CSV_CONTENT_TYPE,
 };

@@ -137,6 +137,134 @@ pub trait BlobSink: Send + Sync + fmt::Debug {
     }
 }
 
+/// Where inputs are read from: a directory or an object-store prefix holding the day's
+/// metrics files, or the raw open-data export. Names are relative to the source's root.
+#[async_trait]
+pub trait InputSource: Send + Sync + fmt::Debug {
+    /// The whole input `name` (a metrics file: small); `Ok(None)` when it does not exist.
+    async fn read(&self, name: &str) -> Result<Option<Bytes>>;
+
+    /// Opens `name` to be streamed by a parser on its own thread (a raw export of several
+    /// gigabytes): never the whole input in memory. A missing input is
+    /// [`Error::InvalidInput`] (the caller named it); failures while reading come out of the reader as `io::Error`s
+    /// whose inner error is an [`Error`] naming the source.
+    async fn open(&self, name: &str) -> Result<InputStream>;
+
+    /// Where `name` is, as users will see it (`metrics/bikes_metrics_D.json`,
+    /// `s3://bucket/metrics/bikes_metrics_D.json`).
+    fn location(&self, name: &str) -> String;
+
+    /// A human description of the source for messages, secrets redacted.
+    fn describe(&self) -> String;
+}
+
+/// An input opened for streaming: a blocking reader and its size when known.
+pub struct InputStream {
+    pub reader: Box<dyn std::io::Read + Send>,
+    /// Bytes in the input as stored (compressed bytes for gzip), for progress; 0 if unknown.
+    pub size: u64,
+}
+
+impl fmt::Debug for InputStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InputStream")
+            .field("size", &self.size)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where inputs live, as users write it: a local directory, or `s3://bucket/prefix`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(into = "String")]
+pub enum InputLocation {
+    Dir(std::path::PathBuf),
+    /// An S3 bucket and a key prefix without leading or trailing `/` (may be empty).
+    S3 {
+        bucket: String,
+        prefix: String,
+    },
+}
+
+impl InputLocation {
+    /// `s3://bucket/prefix` (the prefix checked with the key rules of [`BlobKey`]), else a
+    /// local path.
+    pub fn parse(text: &str) -> std::result::Result<Self, String> {
+        let Some(rest) = text.strip_prefix("s3://") else {
+            if text.is_empty() {
+                return Err("is empty".into());
+            }
+            return Ok(InputLocation::Dir(text.into()));
+        };
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        let bucket_ok = (3..=63).contains(&bucket.len())
+            && bucket
+                .bytes()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-' || c == b'.');
+        if !bucket_ok {
+            return Err(format!(
+                "{text:?}: {bucket:?} is not a valid bucket name (3-63 characters: a-z, 0-9, '-', '.')"
+            ));
+        }
+        let prefix = prefix.trim_end_matches('/');
+        if !prefix.is_empty() {
+            BlobKey::new(prefix).map_err(|e| format!("{text:?}: not a valid key prefix: {e}"))?;
+        }
+        Ok(InputLocation::S3 {
+            bucket: bucket.to_string(),
+            prefix: prefix.to_string(),
+        })
+    }
+
+    /// One input given by its full location (`s3://bucket/dir/file.csv.gz`,
+    /// `data/file.csv`): the location of its parent and its name within it.
+    pub fn parse_file(text: &str) -> std::result::Result<(Self, String), String> {
+        let (parent, name) = match text.rfind('/') {
+            Some(i) => (&text[..i], &text[i + 1..]),
+            None => ("", text),
+        };
+        if name.is_empty() {
+            return Err(format!("{text:?} names a directory, not a file"));
+        }
+        if text.starts_with("s3://") {
+            if !parent["s3:/".len()..].contains('/') && parent.len() <= "s3:/".len() {
+                return Err(format!("{text:?} has no object key"));
+            }
+            return Ok((Self::parse(parent)?, name.to_string()));
+        }
+        // A bare file name lives in the working directory, shown as given.
+        let parent = if parent.is_empty() && !text.starts_with('/') {
+            InputLocation::Dir(std::path::PathBuf::new())
+        } else if parent.is_empty() {
+            InputLocation::Dir("/".into())
+        } else {
+            InputLocation::Dir(parent.into())
+        };
+        Ok((parent, name.to_string()))
+    }
+
+    pub fn is_s3(&self) -> bool {
+        matches!(self, InputLocation::S3 { .. })
+    }
+}
+
+impl fmt::Display for InputLocation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InputLocation::Dir(p) => write!(f, "{}", p.display()),
+            InputLocation::S3 { bucket, prefix } if prefix.is_empty() => {
+                write!(f, "s3://{bucket}")
+            }
+            InputLocation::S3 { bucket, prefix } => write!(f, "s3://{bucket}/{prefix}"),
+        }
+    }
+}
+
+impl From<InputLocation> for String {
+    fn from(l: InputLocation) -> String {
+        l.to_string()
+    }
+}
+
 /// Conveniences over any [`ReportStore`].
 #[async_trait]
 pub trait ReportStoreExt: ReportStore {
@@ -274,6 +402,44 @@ mod tests {
         for good in ["daily_report_2025-11-04.csv", "2025/11/r.csv", "a..b.csv"] {
             assert_eq!(BlobKey::new(good).unwrap().as_str(), good);
         }
+    }
+
+    #[test]
+    fn input_locations_are_directories_or_s3_prefixes() {
+        let s3 = |b: &str, p: &str| InputLocation::S3 {
+            bucket: b.into(),
+            prefix: p.into(),
+        };
+        assert_eq!(
+            InputLocation::parse("s3://my-bucket/metrics/").unwrap(),
+            s3("my-bucket", "metrics")
+        );
+        assert_eq!(
+            InputLocation::parse("s3://my-bucket").unwrap(),
+            s3("my-bucket", "")
+        );
+        assert_eq!(
+            InputLocation::parse("data/metrics").unwrap(),
+            InputLocation::Dir("data/metrics".into())
+        );
+        for bad in ["s3://", "s3://UPPER/x", "s3://b/../x", "s3://bkt/a//b", ""] {
+            assert!(InputLocation::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            InputLocation::parse_file("s3://bkt/comptages/2025/a.csv.gz").unwrap(),
+            (s3("bkt", "comptages/2025"), "a.csv.gz".to_string())
+        );
+        assert_eq!(
+            InputLocation::parse_file("s3://bkt/a.csv").unwrap(),
+            (s3("bkt", ""), "a.csv".to_string())
+        );
+        assert_eq!(
+            InputLocation::parse_file("in.csv").unwrap(),
+            (InputLocation::Dir("".into()), "in.csv".to_string())
+        );
+        assert!(InputLocation::parse_file("s3://bkt/").is_err());
+        assert!(InputLocation::parse_file("s3://bkt").is_err());
+        assert_eq!(s3("b", "m").to_string(), "s3://b/m");
     }
 
     #[test]

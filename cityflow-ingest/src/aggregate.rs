@@ -228,7 +228,7 @@ pub fn aggregate_bytes(
     )
 }
 
-fn aggregate_input(
+pub(crate) fn aggregate_input(
     input: impl Read + Send + 'static,
     path: &Path,
     filter: DayFilter,
@@ -237,7 +237,8 @@ fn aggregate_input(
 ) -> Result<Aggregate, IngestError> {
     let mut raw = std::io::BufReader::with_capacity(1 << 20, CountingReader::new(input));
     let mut magic = [0u8; 2];
-    let n = read_full(&mut raw, &mut magic).map_err(|e| IngestError::io(path, e))?;
+    let n = read_full(&mut raw, &mut magic)
+        .map_err(|e| source_error(e).unwrap_or_else(|e| IngestError::io(path, e)))?;
     let prefix = magic[..n].to_vec();
     let counter = raw.get_ref().counter.clone();
     let chained = std::io::Cursor::new(prefix.clone()).chain(raw);
@@ -423,6 +424,20 @@ fn last_boundary(buf: &[u8]) -> Option<usize> {
     last
 }
 
+/// The source's own error when `e` carries one (a cut download), else `e` back.
+fn source_error(e: std::io::Error) -> Result<IngestError, std::io::Error> {
+    if e.get_ref()
+        .is_some_and(|inner| inner.is::<cityflow_core::Error>())
+    {
+        let inner = e.into_inner().expect("checked above");
+        let source = inner
+            .downcast::<cityflow_core::Error>()
+            .expect("checked above");
+        return Ok(IngestError::Source(*source));
+    }
+    Err(e)
+}
+
 /// Appends up to one block to `buf`; true at end of input. Errors carry the byte offset.
 fn fill(
     input: &mut dyn Read,
@@ -444,13 +459,17 @@ fn fill(
             }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => {
+                let e = match source_error(e) {
+                    Ok(source) => break Err(source),
+                    Err(e) => e,
+                };
                 break Err(IngestError::Input {
                     path: path.to_path_buf(),
                     message: format!(
                         "cannot read past byte {} of the (decompressed) input: {e}",
                         offset + filled as u64
                     ),
-                })
+                });
             }
         }
     };

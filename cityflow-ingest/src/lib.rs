@@ -49,6 +49,10 @@ pub enum IngestError {
     /// Required columns are missing.
     #[error("{}: {message}", path.display())]
     Columns { path: PathBuf, message: String },
+    /// The source failed while being read (an S3 download cut and not resumed): the
+    /// source's own error, whose kind says whether to retry.
+    #[error("{0}")]
+    Source(cityflow_core::Error),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -65,6 +69,7 @@ impl IngestError {
 impl From<IngestError> for cityflow_core::Error {
     fn from(e: IngestError) -> Self {
         match e {
+            IngestError::Source(e) => e,
             IngestError::Internal(m) => cityflow_core::Error::Backend {
                 target: "ingestion".into(),
                 message: m,
@@ -205,6 +210,29 @@ pub fn ingest(
 ) -> Result<Ingested, IngestError> {
     let aggregate =
         aggregate::aggregate_file(path, day_filter(days), worker_count(workers), progress)?;
+    Ok(Ingested::new(aggregate, days))
+}
+
+/// [`ingest`] of an input opened elsewhere (an S3 object, a pipe): `reader` is streamed once,
+/// gzip recognised by its content and decoded on the fly; `name` is used in messages and
+/// `total_bytes` (0 when unknown) for progress. A read error whose inner error is a
+/// [`cityflow_core::Error`] comes back as [`IngestError::Source`].
+pub fn ingest_reader(
+    name: &Path,
+    reader: Box<dyn std::io::Read + Send>,
+    total_bytes: u64,
+    days: DaySelection,
+    workers: usize,
+    progress: &dyn Progress,
+) -> Result<Ingested, IngestError> {
+    progress.start_reading(total_bytes);
+    let aggregate = aggregate::aggregate_input(
+        reader,
+        name,
+        day_filter(days),
+        worker_count(workers),
+        progress,
+    )?;
     Ok(Ingested::new(aggregate, days))
 }
 

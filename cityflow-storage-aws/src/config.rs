@@ -1,134 +1,52 @@
-//! Configuration of the AWS backend: a plain struct, filled by the factory from the
-//! environment; nothing here touches the network.
+//! Configuration of the AWS backend: the settings the factory resolved from the environment
+//! ([`AwsSettings`], defined once in `cityflow-core`) plus the SDK's bounds. Plain data;
+//! nothing here touches the network.
 
-use std::fmt;
+use std::ops::{Deref, DerefMut};
 use std::time::Duration;
 
-/// Credentials given explicitly (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
-/// `AWS_SESSION_TOKEN` from the environment or `.env`). `Debug` shows the key id only.
-#[derive(Clone, PartialEq, Eq)]
-pub struct StaticCredentials {
-    pub access_key_id: String,
-    pub secret_access_key: String,
-    pub session_token: Option<String>,
-}
+use cityflow_core::AwsSettings;
 
-impl fmt::Debug for StaticCredentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("StaticCredentials")
-            .field("access_key_id", &self.access_key_id)
-            .field("secret_access_key", &"***")
-            .field("session_token", &self.session_token.as_ref().map(|_| "***"))
-            .finish()
-    }
-}
-
-/// Where and how to reach S3 and DynamoDB.
+/// Where and how to reach S3 and DynamoDB: the settings, and the bounds on every call.
+/// Dereferences to its [`AwsSettings`] (`config.s3_bucket`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AwsConfig {
-    pub region: String,
-    pub s3_bucket: String,
-    /// Key prefix in the bucket, without leading or trailing `/` (may be empty).
-    pub s3_prefix: String,
-    pub dynamodb_table: String,
-    /// `AWS_ENDPOINT_URL`: for every service, unless a service-specific one is set.
-    pub endpoint_url: Option<String>,
-    /// `AWS_ENDPOINT_URL_S3`.
-    pub endpoint_url_s3: Option<String>,
-    /// `AWS_ENDPOINT_URL_DYNAMODB`.
-    pub endpoint_url_dynamodb: Option<String>,
-    /// Explicit credentials; `None` uses the SDK's default chain.
-    pub credentials: Option<StaticCredentials>,
-    /// Reports expire this many days after export (DynamoDB TTL on `ttl`).
-    pub ttl_days: u32,
+    pub settings: AwsSettings,
     /// Bound on opening a connection.
     pub connect_timeout: Duration,
-    /// Bound on each attempt (the SDK retries transient failures with backoff).
+    /// Bound on each attempt (the SDK retries transient failures with backoff), and on the
+    /// wait for each piece of a streamed download.
     pub attempt_timeout: Duration,
     /// Bound on a whole operation, retries included.
     pub operation_timeout: Duration,
-    /// Attempts per operation, the first included.
+    /// Attempts per operation, the first included; also the attempts to resume a streamed
+    /// download that was cut.
     pub max_attempts: u32,
 }
 
 impl AwsConfig {
-    pub const DEFAULT_REGION: &'static str = "us-east-1";
-    pub const DEFAULT_TABLE: &'static str = "cityflow-daily-reports";
-    pub const DEFAULT_BUCKET: &'static str = "cityflow-reports";
-    pub const DEFAULT_PREFIX: &'static str = "reports";
-    pub const DEFAULT_TTL_DAYS: u32 = 365;
-
-    /// The seed's defaults, with timeouts that make an unreachable endpoint fail within 15 s:
-    /// 3 attempts of at most 4 s (connection at most 2 s), the whole operation at most 12 s.
-    pub fn new(region: impl Into<String>) -> Self {
+    /// `settings` with bounds that make an unreachable endpoint fail within 15 s: 3 attempts
+    /// of at most 4 s (connection at most 2 s), the whole operation at most 12 s.
+    pub fn new(settings: AwsSettings) -> Self {
         AwsConfig {
-            region: region.into(),
-            s3_bucket: Self::DEFAULT_BUCKET.into(),
-            s3_prefix: Self::DEFAULT_PREFIX.into(),
-            dynamodb_table: Self::DEFAULT_TABLE.into(),
-            endpoint_url: None,
-            endpoint_url_s3: None,
-            endpoint_url_dynamodb: None,
-            credentials: None,
-            ttl_days: Self::DEFAULT_TTL_DAYS,
+            settings,
             connect_timeout: Duration::from_secs(2),
             attempt_timeout: Duration::from_secs(4),
             operation_timeout: Duration::from_secs(12),
             max_attempts: 3,
         }
     }
+}
 
-    /// The endpoint used for S3, when overridden.
-    pub fn s3_endpoint(&self) -> Option<&str> {
-        self.endpoint_url_s3
-            .as_deref()
-            .or(self.endpoint_url.as_deref())
-    }
-
-    /// The endpoint used for DynamoDB, when overridden.
-    pub fn dynamodb_endpoint(&self) -> Option<&str> {
-        self.endpoint_url_dynamodb
-            .as_deref()
-            .or(self.endpoint_url.as_deref())
-    }
-
-    /// Values that must never appear in any output.
-    pub(crate) fn secrets(&self) -> Vec<String> {
-        self.credentials
-            .iter()
-            .flat_map(|c| [Some(c.secret_access_key.clone()), c.session_token.clone()])
-            .flatten()
-            .filter(|s| s.len() >= 4)
-            .collect()
+impl Deref for AwsConfig {
+    type Target = AwsSettings;
+    fn deref(&self) -> &AwsSettings {
+        &self.settings
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn debug_hides_the_secret_key_and_token() {
-        let mut c = AwsConfig::new("eu-west-3");
-        c.credentials = Some(StaticCredentials {
-            access_key_id: "AKIDEXAMPLE".into(),
-            secret_access_key: "canary-secret-key".into(),
-            session_token: Some("canary-session-token".into()),
-        });
-        let debug = format!("{c:?}");
-        assert!(debug.contains("AKIDEXAMPLE"));
-        assert!(!debug.contains("canary-secret-key"), "{debug}");
-        assert!(!debug.contains("canary-session-token"), "{debug}");
-        assert_eq!(c.secrets().len(), 2);
-    }
-
-    #[test]
-    fn service_endpoints_override_the_general_one() {
-        let mut c = AwsConfig::new("us-east-1");
-        assert_eq!(c.s3_endpoint(), None);
-        c.endpoint_url = Some("http://127.0.0.1:4566".into());
-        c.endpoint_url_dynamodb = Some("http://127.0.0.1:8000".into());
-        assert_eq!(c.s3_endpoint(), Some("http://127.0.0.1:4566"));
-        assert_eq!(c.dynamodb_endpoint(), Some("http://127.0.0.1:8000"));
+impl DerefMut for AwsConfig {
+    fn deref_mut(&mut self) -> &mut AwsSettings {
+        &mut self.settings
     }
 }

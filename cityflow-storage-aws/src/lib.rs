@@ -24,9 +24,12 @@
 mod blob_sink;
 mod config;
 mod error;
+mod input_source;
 mod report_store;
 mod sdk;
 
 pub use blob_sink::S3BlobSink;
-pub use config::{AwsConfig, StaticCredentials};
+pub use cityflow_core::{AwsSettings, StaticCredentials};
+pub use config::AwsConfig;
+pub use input_source::S3InputSource;
 pub use report_store::{DynamoReportStore, MAX_ITEM_BYTES};

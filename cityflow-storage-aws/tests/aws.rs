@@ -26,7 +26,7 @@ fn credentials() -> Option<StaticCredentials> {
 }
 
 fn s3_config(endpoint: &str) -> AwsConfig {
-    let mut c = AwsConfig::new("us-east-1");
+    let mut c = AwsConfig::new(cityflow_core::AwsSettings::new("us-east-1"));
     c.endpoint_url_s3 = Some(endpoint.to_string());
     c.credentials = credentials();
     c.s3_bucket = unique_name("cityflow");
@@ -34,7 +34,7 @@ fn s3_config(endpoint: &str) -> AwsConfig {
 }
 
 fn dynamodb_config(endpoint: &str) -> AwsConfig {
-    let mut c = AwsConfig::new("us-east-1");
+    let mut c = AwsConfig::new(cityflow_core::AwsSettings::new("us-east-1"));
     c.endpoint_url_dynamodb = Some(endpoint.to_string());
     c.credentials = credentials();
     c.dynamodb_table = unique_name("cityflow-reports");

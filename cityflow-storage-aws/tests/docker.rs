@@ -34,7 +34,7 @@ async fn localstack_container_conforms() {
         .get_host_port_ipv4(4566)
         .await
         .expect("mapped port");
-    let mut config = AwsConfig::new("us-east-1");
+    let mut config = AwsConfig::new(cityflow_core::AwsSettings::new("us-east-1"));
     config.endpoint_url = Some(format!("http://127.0.0.1:{port}"));
     config.credentials = Some(StaticCredentials {
         access_key_id: "test".into(),

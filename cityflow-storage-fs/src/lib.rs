@@ -26,8 +26,10 @@
 mod atomic;
 mod blob_sink;
 mod config;
+mod input_source;
 mod report_store;
 
 pub use blob_sink::FsBlobSink;
 pub use config::FsConfig;
+pub use input_source::FsInputSource;
 pub use report_store::FsReportStore;

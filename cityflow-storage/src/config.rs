@@ -4,7 +4,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use chrono::NaiveDate;
-use cityflow_core::{redact_url, Error, Result};
+use cityflow_core::{redact_url, AwsSettings, Error, InputLocation, Result, StaticCredentials};
 use cityflow_storage_fs::FsConfig;
 use serde::Serialize;
 
@@ -25,6 +25,74 @@ impl fmt::Display for Mode {
             Mode::Aws => "aws",
         })
     }
+}
+
+/// Why the mode is what it is: the variable that decided, and its value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ModeReason {
+    /// `CITYFLOW_ENV`, `AWS_EXECUTION_ENV`, `AWS_LAMBDA_FUNCTION_NAME`,
+    /// `AWS_LAMBDA_RUNTIME_API`; `None` when nothing was set (the local default).
+    pub variable: Option<&'static str>,
+    /// Its value, trimmed.
+    pub value: String,
+}
+
+impl fmt::Display for ModeReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.variable {
+            Some(v) => write!(f, "{v}={}", self.value),
+            None => f.write_str("no AWS variable set"),
+        }
+    }
+}
+
+/// The variables that say "this runs in AWS", in the order they are looked at:
+/// `AWS_EXECUTION_ENV` is set by managed runtimes and ECS/Fargate, the other two by every
+/// Lambda runtime, the OS-only `provided.al2023` where Rust functions run included (AWS
+/// documents `AWS_EXECUTION_ENV` as not defined there).
+pub const AWS_MARKERS: [&str; 3] = [
+    "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_RUNTIME_API",
+];
+
+/// The mode and why: `CITYFLOW_ENV` (`aws` | `local`, trimmed, case-insensitive) when set,
+/// else AWS when any of [`AWS_MARKERS`] is set and non-empty, else local. Pure: the CLI, the
+/// Lambda function and the API all decide with this one function.
+pub fn decide_mode(env: &EnvMap) -> Result<(Mode, ModeReason)> {
+    if let Some(value) = get(env, "CITYFLOW_ENV") {
+        let mode = match value.to_ascii_lowercase().as_str() {
+            "aws" => Mode::Aws,
+            "local" => Mode::Local,
+            _ => {
+                return Err(Error::config(
+                    "CITYFLOW_ENV",
+                    format!("unknown value {value:?}; valid values: aws, local"),
+                ))
+            }
+        };
+        let reason = ModeReason {
+            variable: Some("CITYFLOW_ENV"),
+            value: value.to_string(),
+        };
+        return Ok((mode, reason));
+    }
+    for variable in AWS_MARKERS {
+        if let Some(value) = get(env, variable) {
+            let reason = ModeReason {
+                variable: Some(variable),
+                value: value.to_string(),
+            };
+            return Ok((Mode::Aws, reason));
+        }
+    }
+    Ok((
+        Mode::Local,
+        ModeReason {
+            variable: None,
+            value: String::new(),
+        },
+    ))
 }
 
 /// Where the CSV report goes.
@@ -96,81 +164,20 @@ impl fmt::Debug for MongoSettings {
     }
 }
 
-/// AWS settings.
-#[derive(Clone, PartialEq, Eq)]
-pub struct AwsSettings {
-    pub region: String,
-    pub dynamodb_table: String,
-    pub s3_bucket: String,
-    /// Key prefix in the bucket, without leading or trailing `/` (may be empty).
-    pub s3_prefix: String,
-    /// `REPORT_TTL_DAYS`: DynamoDB items expire this long after export.
-    pub ttl_days: u32,
-    /// `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL_DYNAMODB`.
-    pub endpoint_url: Option<String>,
-    pub endpoint_url_s3: Option<String>,
-    pub endpoint_url_dynamodb: Option<String>,
-    /// `AWS_ACCESS_KEY_ID`, when set (with the secret key) in the environment or `.env`;
-    /// otherwise the SDK's default chain (profiles, roles) finds credentials.
-    pub access_key_id: Option<String>,
-    /// Never printed.
-    pub secret_access_key: Option<String>,
-    /// Never printed.
-    pub session_token: Option<String>,
-}
-
-impl fmt::Debug for AwsSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let hidden = |v: &Option<String>| v.as_ref().map(|_| "***");
-        f.debug_struct("AwsSettings")
-            .field("region", &self.region)
-            .field("dynamodb_table", &self.dynamodb_table)
-            .field("s3_bucket", &self.s3_bucket)
-            .field("s3_prefix", &self.s3_prefix)
-            .field("ttl_days", &self.ttl_days)
-            .field("endpoint_url", &self.endpoint_url)
-            .field("endpoint_url_s3", &self.endpoint_url_s3)
-            .field("endpoint_url_dynamodb", &self.endpoint_url_dynamodb)
-            .field("access_key_id", &self.access_key_id)
-            .field("secret_access_key", &hidden(&self.secret_access_key))
-            .field("session_token", &hidden(&self.session_token))
-            .finish()
-    }
-}
-
-impl AwsSettings {
-    pub const DEFAULT_REGION: &'static str = "us-east-1";
-    pub const DEFAULT_TABLE: &'static str = "cityflow-daily-reports";
-    pub const DEFAULT_BUCKET: &'static str = "cityflow-reports";
-    pub const DEFAULT_PREFIX: &'static str = "reports";
-    pub const DEFAULT_TTL_DAYS: u32 = 365;
-
-    /// The S3 endpoint in effect, when overridden.
-    pub fn s3_endpoint(&self) -> Option<&str> {
-        self.endpoint_url_s3
-            .as_deref()
-            .or(self.endpoint_url.as_deref())
-    }
-
-    /// The DynamoDB endpoint in effect, when overridden.
-    pub fn dynamodb_endpoint(&self) -> Option<&str> {
-        self.endpoint_url_dynamodb
-            .as_deref()
-            .or(self.endpoint_url.as_deref())
-    }
-}
-
 /// Everything the factory decided from the environment, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StorageConfig {
     pub mode: Mode,
+    /// The variable that decided the mode.
+    pub mode_reason: ModeReason,
     pub csv: CsvBackend,
     pub json: JsonBackend,
     pub fs: FsConfig,
     pub mongo: MongoSettings,
     pub aws: AwsSettings,
-    /// `METRICS_DIR`, default `$OUTPUT_DIR/metrics`.
-    pub metrics_dir: PathBuf,
+    /// `METRICS_DIR`: a directory or `s3://bucket/prefix`; default `$OUTPUT_DIR/metrics`
+    /// in local mode, `s3://$S3_REPORTS_BUCKET/metrics` in AWS mode.
+    pub metrics_dir: InputLocation,
     /// `REPORT_DATE`, when set.
     pub report_date: Option<NaiveDate>,
 }
@@ -210,7 +217,7 @@ fn flag(env: &EnvMap, name: &str) -> Result<bool> {
 impl StorageConfig {
     /// Decides mode and targets from `env` and validates every setting. Pure: no I/O.
     pub fn from_env(env: &EnvMap) -> Result<Self> {
-        let aws_execution = get(env, "AWS_EXECUTION_ENV").is_some();
+        let (mode, mode_reason) = decide_mode(env)?;
         let use_s3 = flag(env, "USE_S3")?;
         let use_dynamodb = flag(env, "USE_DYNAMODB")?;
         let database_type = match get(env, "DATABASE_TYPE").map(|v| v.to_ascii_lowercase()) {
@@ -232,8 +239,8 @@ impl StorageConfig {
             },
         };
 
-        let (mode, csv, json) = if aws_execution {
-            (Mode::Aws, CsvBackend::S3, JsonBackend::DynamoDb)
+        let (csv, json) = if mode == Mode::Aws {
+            (CsvBackend::S3, JsonBackend::DynamoDb)
         } else {
             let csv = if use_s3 {
                 CsvBackend::S3
@@ -245,7 +252,7 @@ impl StorageConfig {
             } else {
                 database_type
             };
-            (Mode::Local, csv, json)
+            (csv, json)
         };
 
         let fs = FsConfig::from_env(env)?;
@@ -273,50 +280,63 @@ impl StorageConfig {
             )?,
         };
         validate_mongo(&mongo)?;
-        let aws = AwsSettings {
-            region: get(env, "AWS_REGION")
-                .unwrap_or(AwsSettings::DEFAULT_REGION)
-                .to_string(),
-            dynamodb_table: get(env, "DYNAMODB_REPORTS_TABLE")
-                .unwrap_or(AwsSettings::DEFAULT_TABLE)
-                .to_string(),
-            s3_bucket: get(env, "S3_REPORTS_BUCKET")
-                .unwrap_or(AwsSettings::DEFAULT_BUCKET)
-                .to_string(),
-            s3_prefix: validate_prefix(
-                env.get("S3_REPORTS_PREFIX")
-                    .map(|s| s.trim())
-                    .unwrap_or(AwsSettings::DEFAULT_PREFIX),
-            )?,
-            ttl_days: number_in(
-                env,
-                "REPORT_TTL_DAYS",
-                AwsSettings::DEFAULT_TTL_DAYS,
-                1..=36_500,
-                "days",
-            )?,
-            endpoint_url: endpoint(env, "AWS_ENDPOINT_URL")?,
-            endpoint_url_s3: endpoint(env, "AWS_ENDPOINT_URL_S3")?,
-            endpoint_url_dynamodb: endpoint(env, "AWS_ENDPOINT_URL_DYNAMODB")?,
-            access_key_id: get(env, "AWS_ACCESS_KEY_ID").map(str::to_string),
-            secret_access_key: get(env, "AWS_SECRET_ACCESS_KEY").map(str::to_string),
-            session_token: get(env, "AWS_SESSION_TOKEN").map(str::to_string),
-        };
-        if aws.access_key_id.is_some() != aws.secret_access_key.is_some() {
-            return Err(Error::config(
-                "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY",
-                "set both or neither (neither: the SDK's default chain finds credentials)",
-            ));
-        }
+        let aws =
+            AwsSettings {
+                region: get(env, "AWS_REGION")
+                    .unwrap_or(AwsSettings::DEFAULT_REGION)
+                    .to_string(),
+                dynamodb_table: get(env, "DYNAMODB_REPORTS_TABLE")
+                    .unwrap_or(AwsSettings::DEFAULT_TABLE)
+                    .to_string(),
+                s3_bucket: get(env, "S3_REPORTS_BUCKET")
+                    .unwrap_or(AwsSettings::DEFAULT_BUCKET)
+                    .to_string(),
+                s3_prefix: validate_prefix(
+                    env.get("S3_REPORTS_PREFIX")
+                        .map(|s| s.trim())
+                        .unwrap_or(AwsSettings::DEFAULT_PREFIX),
+                )?,
+                ttl_days: number_in(
+                    env,
+                    "REPORT_TTL_DAYS",
+                    AwsSettings::DEFAULT_TTL_DAYS,
+                    1..=36_500,
+                    "days",
+                )?,
+                endpoint_url: endpoint(env, "AWS_ENDPOINT_URL")?,
+                endpoint_url_s3: endpoint(env, "AWS_ENDPOINT_URL_S3")?,
+                endpoint_url_dynamodb: endpoint(env, "AWS_ENDPOINT_URL_DYNAMODB")?,
+                credentials: match (
+                    get(env, "AWS_ACCESS_KEY_ID"),
+                    get(env, "AWS_SECRET_ACCESS_KEY"),
+                ) {
+                    (Some(id), Some(secret)) => Some(StaticCredentials {
+                        access_key_id: id.to_string(),
+                        secret_access_key: secret.to_string(),
+                        session_token: get(env, "AWS_SESSION_TOKEN").map(str::to_string),
+                    }),
+                    (None, None) => None,
+                    _ => return Err(Error::config(
+                        "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY",
+                        "set both or neither (neither: the SDK's default chain finds credentials)",
+                    )),
+                },
+            };
         validate_aws(&aws)?;
 
         let metrics_dir = match get(env, "METRICS_DIR") {
-            Some(dir) => PathBuf::from(dir),
-            None => fs
-                .reports_dir
-                .parent()
-                .map(|p| p.join("metrics"))
-                .unwrap_or_else(|| PathBuf::from("output/metrics")),
+            Some(dir) => InputLocation::parse(dir).map_err(|m| Error::config("METRICS_DIR", m))?,
+            // In AWS only /tmp is writable and inputs arrive in S3, beside the reports.
+            None if mode == Mode::Aws => InputLocation::S3 {
+                bucket: aws.s3_bucket.clone(),
+                prefix: "metrics".into(),
+            },
+            None => InputLocation::Dir(
+                fs.reports_dir
+                    .parent()
+                    .map(|p| p.join("metrics"))
+                    .unwrap_or_else(|| PathBuf::from("output/metrics")),
+            ),
         };
         let report_date = get(env, "REPORT_DATE")
             .map(|d| cityflow_core::parse_date(d).map_err(|m| Error::config("REPORT_DATE", m)))
@@ -324,6 +344,7 @@ impl StorageConfig {
 
         Ok(StorageConfig {
             mode,
+            mode_reason,
             csv,
             json,
             fs,
@@ -384,12 +405,15 @@ impl StorageConfig {
             shown(name, get(env, name).unwrap_or(default).to_string())
         };
         vec![
+            raw("CITYFLOW_ENV", ""),
             raw("AWS_EXECUTION_ENV", ""),
+            raw("AWS_LAMBDA_FUNCTION_NAME", ""),
+            raw("AWS_LAMBDA_RUNTIME_API", ""),
             raw("DATABASE_TYPE", "file"),
             raw("USE_S3", "false"),
             raw("USE_DYNAMODB", "false"),
             raw("OUTPUT_DIR", FsConfig::DEFAULT_OUTPUT_DIR),
-            shown("METRICS_DIR", self.metrics_dir.display().to_string()),
+            shown("METRICS_DIR", self.metrics_dir.to_string()),
             raw("REPORT_DATE", ""),
             shown("MONGODB_URL", self.mongo.redacted_url()),
             shown("MONGODB_DATABASE", self.mongo.database.clone()),
@@ -410,7 +434,7 @@ impl StorageConfig {
             shown(
                 "AWS_SECRET_ACCESS_KEY",
                 self.aws
-                    .secret_access_key
+                    .credentials
                     .as_ref()
                     .map(|_| "***".to_string())
                     .unwrap_or_default(),
@@ -418,8 +442,9 @@ impl StorageConfig {
             shown(
                 "AWS_SESSION_TOKEN",
                 self.aws
-                    .session_token
+                    .credentials
                     .as_ref()
+                    .and_then(|c| c.session_token.as_ref())
                     .map(|_| "***".to_string())
                     .unwrap_or_default(),
             ),
@@ -586,6 +611,112 @@ mod tests {
     }
 
     #[test]
+    fn row_lambda_os_only_runtime_is_aws() {
+        // provided.al2023, where Rust functions run: no AWS_EXECUTION_ENV, only these.
+        for marker in ["AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_RUNTIME_API"] {
+            assert_eq!(
+                decide(&[(marker, "cityflow-report"), ("DATABASE_TYPE", "mongodb")]),
+                (Aws, S3, DynamoDb),
+                "{marker}"
+            );
+        }
+        // Exactly what a Rust function gets.
+        let lambda = [
+            ("AWS_LAMBDA_FUNCTION_NAME", "cityflow-report"),
+            ("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"),
+            ("LAMBDA_TASK_ROOT", "/var/task"),
+            ("AWS_REGION", "eu-west-3"),
+        ];
+        let c = StorageConfig::from_env(&env(&lambda)).unwrap();
+        assert_eq!((c.mode, c.csv, c.json), (Aws, S3, DynamoDb));
+        assert_eq!(
+            c.mode_reason.to_string(),
+            "AWS_LAMBDA_FUNCTION_NAME=cityflow-report"
+        );
+        assert_eq!(c.metrics_dir.to_string(), "s3://cityflow-reports/metrics");
+        // Empty markers do not count.
+        assert_eq!(
+            decide(&[
+                ("AWS_LAMBDA_FUNCTION_NAME", " "),
+                ("AWS_LAMBDA_RUNTIME_API", "")
+            ]),
+            (Local, LocalDir, File)
+        );
+    }
+
+    #[test]
+    fn row_the_first_marker_set_is_the_reason() {
+        let c = StorageConfig::from_env(&env(&[
+            ("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"),
+            ("AWS_EXECUTION_ENV", "AWS_Lambda_rust"),
+        ]))
+        .unwrap();
+        assert_eq!(c.mode_reason.variable, Some("AWS_EXECUTION_ENV"));
+        let c = StorageConfig::from_env(&env(&[])).unwrap();
+        assert_eq!(c.mode_reason.variable, None);
+        assert_eq!(c.mode_reason.to_string(), "no AWS variable set");
+    }
+
+    #[test]
+    fn row_cityflow_env_decides_over_every_aws_variable() {
+        for marker in AWS_MARKERS {
+            for local in ["local", " LOCAL ", "Local"] {
+                let c = StorageConfig::from_env(&env(&[
+                    (marker, "set"),
+                    ("CITYFLOW_ENV", local),
+                    ("DATABASE_TYPE", "mongodb"),
+                ]))
+                .unwrap();
+                assert_eq!(
+                    (c.mode, c.csv, c.json),
+                    (Local, LocalDir, MongoDb),
+                    "{marker}"
+                );
+                assert_eq!(c.mode_reason.variable, Some("CITYFLOW_ENV"));
+                assert_eq!(c.metrics_dir.to_string(), "output/metrics");
+            }
+        }
+        let c = StorageConfig::from_env(&env(&[("CITYFLOW_ENV", "AWS")])).unwrap();
+        assert_eq!((c.mode, c.csv, c.json), (Aws, S3, DynamoDb));
+        assert_eq!(c.mode_reason.to_string(), "CITYFLOW_ENV=AWS");
+        // Empty is unset.
+        assert_eq!(decide(&[("CITYFLOW_ENV", "  ")]), (Local, LocalDir, File));
+    }
+
+    #[test]
+    fn row_cityflow_env_with_another_value_is_an_error() {
+        for bad in ["prod", "lambda", "aws-local"] {
+            let err = StorageConfig::from_env(&env(&[("CITYFLOW_ENV", bad)])).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Config);
+            let msg = err.to_string();
+            assert!(msg.starts_with("CITYFLOW_ENV: "), "{msg}");
+            assert!(msg.contains(&format!("{bad:?}")), "{msg}");
+            assert!(msg.contains("aws, local"), "{msg}");
+        }
+    }
+
+    #[test]
+    fn metrics_dir_is_a_directory_or_an_s3_prefix() {
+        let c = StorageConfig::from_env(&env(&[("METRICS_DIR", "s3://in-bucket/daily/")])).unwrap();
+        assert_eq!(
+            c.metrics_dir,
+            InputLocation::S3 {
+                bucket: "in-bucket".into(),
+                prefix: "daily".into()
+            }
+        );
+        let c = StorageConfig::from_env(&env(&[
+            ("AWS_LAMBDA_FUNCTION_NAME", "f"),
+            ("S3_REPORTS_BUCKET", "my-reports"),
+        ]))
+        .unwrap();
+        assert_eq!(c.metrics_dir.to_string(), "s3://my-reports/metrics");
+        let err =
+            StorageConfig::from_env(&env(&[("METRICS_DIR", "s3://Bad_Bucket/x")])).unwrap_err();
+        assert!(err.to_string().starts_with("METRICS_DIR: "), "{err}");
+    }
+
+    #[test]
     fn row_empty_aws_execution_env_is_local() {
         assert_eq!(
             decide(&[("AWS_EXECUTION_ENV", "")]),
@@ -677,7 +808,7 @@ mod tests {
         assert_eq!(c.aws.s3_bucket, "cityflow-reports");
         assert_eq!(c.aws.s3_prefix, "reports");
         assert_eq!(c.fs.reports_dir, PathBuf::from("output/reports"));
-        assert_eq!(c.metrics_dir, PathBuf::from("output/metrics"));
+        assert_eq!(c.metrics_dir, InputLocation::Dir("output/metrics".into()));
         assert_eq!(c.report_date, None);
         assert_eq!(c.csv_target(), "Répertoire local (output/reports/)");
         assert_eq!(c.json_target(), "FILE (output/reports/)");
@@ -715,7 +846,7 @@ mod tests {
         .unwrap();
         assert_eq!(c.aws.s3_prefix, "daily/reports");
         assert_eq!(c.report_date, NaiveDate::from_ymd_opt(2025, 11, 4));
-        assert_eq!(c.metrics_dir, PathBuf::from("/srv/cf/metrics"));
+        assert_eq!(c.metrics_dir, InputLocation::Dir("/srv/cf/metrics".into()));
     }
 
     #[test]

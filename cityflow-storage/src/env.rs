@@ -10,7 +10,10 @@ pub type EnvMap = BTreeMap<String, String>;
 
 /// The variables CityFlow reads; used to reject unreadable values of ours and for `cityflow env`.
 pub(crate) const KNOWN_VARIABLES: &[&str] = &[
+    "CITYFLOW_ENV",
     "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_RUNTIME_API",
     "DATABASE_TYPE",
     "USE_S3",
     "USE_DYNAMODB",

@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use cityflow_core::{BlobSink, Error, ReportStore, Result};
-use cityflow_storage_fs::{FsBlobSink, FsReportStore};
+use cityflow_core::{BlobSink, Error, InputLocation, InputSource, ReportStore, Result};
+use cityflow_storage_fs::{FsBlobSink, FsInputSource, FsReportStore};
 
 use crate::config::{CsvBackend, JsonBackend, Mode, StorageConfig};
 
@@ -43,6 +43,45 @@ pub async fn build(config: &StorageConfig) -> Result<Storage> {
     })
 }
 
+/// Where to read inputs at `location`: a directory, or an S3 prefix reached with the same
+/// AWS settings as the sinks (endpoints, credentials, region, timeouts). `label` says what
+/// the location holds, for messages about a directory (`metrics directory`). Nothing is
+/// contacted here.
+pub fn input_source(
+    config: &StorageConfig,
+    location: &InputLocation,
+    label: &'static str,
+) -> Result<Arc<dyn InputSource>> {
+    match location {
+        InputLocation::Dir(dir) => Ok(Arc::new(FsInputSource::new(dir, label))),
+        InputLocation::S3 { bucket, prefix } => s3_source(config, bucket, prefix, location),
+    }
+}
+
+#[cfg(feature = "aws")]
+fn s3_source(
+    config: &StorageConfig,
+    bucket: &str,
+    prefix: &str,
+    _location: &InputLocation,
+) -> Result<Arc<dyn InputSource>> {
+    Ok(Arc::new(cityflow_storage_aws::S3InputSource::new(
+        aws_config(config),
+        bucket,
+        prefix,
+    )))
+}
+
+#[cfg(not(feature = "aws"))]
+fn s3_source(
+    _config: &StorageConfig,
+    _bucket: &str,
+    _prefix: &str,
+    location: &InputLocation,
+) -> Result<Arc<dyn InputSource>> {
+    Err(not_compiled("S3 (inputs)", "aws", &location.to_string()))
+}
+
 #[cfg(feature = "mongo")]
 fn mongo_store(config: &StorageConfig) -> Result<Arc<dyn ReportStore>> {
     use cityflow_storage_mongo::{MongoConfig, MongoReportStore};
@@ -63,25 +102,7 @@ fn mongo_store(_config: &StorageConfig) -> Result<Arc<dyn ReportStore>> {
 
 #[cfg(feature = "aws")]
 fn aws_config(config: &StorageConfig) -> cityflow_storage_aws::AwsConfig {
-    use cityflow_storage_aws::{AwsConfig, StaticCredentials};
-    let a = &config.aws;
-    let mut c = AwsConfig::new(&a.region);
-    c.s3_bucket = a.s3_bucket.clone();
-    c.s3_prefix = a.s3_prefix.clone();
-    c.dynamodb_table = a.dynamodb_table.clone();
-    c.ttl_days = a.ttl_days;
-    c.endpoint_url = a.endpoint_url.clone();
-    c.endpoint_url_s3 = a.endpoint_url_s3.clone();
-    c.endpoint_url_dynamodb = a.endpoint_url_dynamodb.clone();
-    c.credentials = match (&a.access_key_id, &a.secret_access_key) {
-        (Some(id), Some(secret)) => Some(StaticCredentials {
-            access_key_id: id.clone(),
-            secret_access_key: secret.clone(),
-            session_token: a.session_token.clone(),
-        }),
-        _ => None,
-    };
-    c
+    cityflow_storage_aws::AwsConfig::new(config.aws.clone())
 }
 
 #[cfg(feature = "aws")]
@@ -93,7 +114,7 @@ fn s3_sink(config: &StorageConfig) -> Result<Arc<dyn BlobSink>> {
 
 #[cfg(not(feature = "aws"))]
 fn s3_sink(config: &StorageConfig) -> Result<Arc<dyn BlobSink>> {
-    Err(not_compiled("S3 (CSV export)", "aws", why_s3(config)))
+    Err(not_compiled("S3 (CSV export)", "aws", &why_s3(config)))
 }
 
 #[cfg(feature = "aws")]
@@ -108,23 +129,23 @@ fn dynamodb_store(config: &StorageConfig) -> Result<Arc<dyn ReportStore>> {
     Err(not_compiled(
         "DynamoDB (JSON export)",
         "aws",
-        why_dynamodb(config),
+        &why_dynamodb(config),
     ))
 }
 
 #[cfg_attr(feature = "aws", allow(dead_code))]
-fn why_s3(config: &StorageConfig) -> &'static str {
+fn why_s3(config: &StorageConfig) -> String {
     match config.mode {
-        Mode::Aws => "AWS_EXECUTION_ENV is set",
-        Mode::Local => "USE_S3=true",
+        Mode::Aws => format!("AWS mode ({})", config.mode_reason),
+        Mode::Local => "USE_S3=true".into(),
     }
 }
 
 #[cfg_attr(feature = "aws", allow(dead_code))]
-fn why_dynamodb(config: &StorageConfig) -> &'static str {
+fn why_dynamodb(config: &StorageConfig) -> String {
     match config.mode {
-        Mode::Aws => "AWS_EXECUTION_ENV is set",
-        Mode::Local => "DATABASE_TYPE=dynamodb or USE_DYNAMODB=true",
+        Mode::Aws => format!("AWS mode ({})", config.mode_reason),
+        Mode::Local => "DATABASE_TYPE=dynamodb or USE_DYNAMODB=true".into(),
     }
 }
 

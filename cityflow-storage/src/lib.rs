@@ -14,23 +14,28 @@
 //!
 //! ## Decision table
 //!
-//! | `AWS_EXECUTION_ENV` | `USE_S3` | `USE_DYNAMODB` | `DATABASE_TYPE` | mode | CSV | JSON |
-//! |---|---|---|---|---|---|---|
-//! | set, non-empty | any | any | any | AWS | S3 | DynamoDB |
-//! | unset or empty | `true` | | | Local | S3 | by `DATABASE_TYPE` |
-//! | unset or empty | `false`/unset | | | Local | `$OUTPUT_DIR/reports` | by `DATABASE_TYPE` |
-//! | unset or empty | | `true` | any | Local | (as above) | DynamoDB |
-//! | unset or empty | | `false`/unset | `mongodb` / `dynamodb` / `file` | Local | (as above) | that one |
-//! | unset or empty | | `false`/unset | unset or empty | Local | (as above) | file |
+//! The mode ([`decide_mode`]): `CITYFLOW_ENV` (`aws` | `local`, trimmed, case-insensitive)
+//! when set; else AWS when any of `AWS_EXECUTION_ENV`, `AWS_LAMBDA_FUNCTION_NAME`,
+//! `AWS_LAMBDA_RUNTIME_API` is set and non-empty (the last two are what a Rust function on
+//! `provided.al2023` gets); else local. Then:
 //!
-//! An unknown value of `DATABASE_TYPE`, `USE_S3` or `USE_DYNAMODB` is an error listing the
-//! valid ones.
+//! | mode | `USE_S3` | `USE_DYNAMODB` | `DATABASE_TYPE` | CSV | JSON |
+//! |---|---|---|---|---|---|
+//! | AWS | any | any | any | S3 | DynamoDB |
+//! | local | `true` | | | S3 | by `DATABASE_TYPE` |
+//! | local | `false`/unset | | | `$OUTPUT_DIR/reports` | by `DATABASE_TYPE` |
+//! | local | | `true` | any | (as above) | DynamoDB |
+//! | local | | `false`/unset | `mongodb` / `dynamodb` / `file` | (as above) | that one |
+//! | local | | `false`/unset | unset or empty | (as above) | file |
+//!
+//! An unknown value of `CITYFLOW_ENV`, `DATABASE_TYPE`, `USE_S3` or `USE_DYNAMODB` is an
+//! error listing the valid ones.
 //!
 //! ```
 //! use std::collections::BTreeMap;
 //! use cityflow_storage::{StorageConfig, Mode, JsonBackend, CsvBackend};
 //!
-//! let env = BTreeMap::from([("AWS_EXECUTION_ENV".to_string(), "AWS_Lambda_rust".to_string())]);
+//! let env = BTreeMap::from([("AWS_LAMBDA_FUNCTION_NAME".to_string(), "cityflow-report".to_string())]);
 //! let cfg = StorageConfig::from_env(&env).unwrap();
 //! assert_eq!((cfg.mode, cfg.csv, cfg.json), (Mode::Aws, CsvBackend::S3, JsonBackend::DynamoDb));
 //! ```
@@ -39,11 +44,13 @@ mod config;
 mod env;
 mod factory;
 
+pub use cityflow_core::AwsSettings;
 pub use config::{
-    AwsSettings, CsvBackend, JsonBackend, Mode, MongoSettings, StorageConfig, VariableReport,
+    decide_mode, CsvBackend, JsonBackend, Mode, ModeReason, MongoSettings, StorageConfig,
+    VariableReport, AWS_MARKERS,
 };
 pub use env::{load_env, EnvMap};
-pub use factory::{build, Storage};
+pub use factory::{build, input_source, Storage};
 
 /// The README's Rust examples, compiled as doctests so that they cannot rot.
 #[cfg(doctest)]

@@ -5,10 +5,9 @@ use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 
 use chrono::NaiveDate;
-use cityflow_core::{add_metrics_sections, render_csv, BlobSinkExt, ReportStoreExt, Timestamp};
-use cityflow_ingest::{ingest, DaySelection, Ingested, Progress};
-use cityflow_storage::Mode;
-use futures_util::stream::{self, StreamExt};
+use cityflow_core::InputLocation;
+use cityflow_ingest::{ingest, DaySelection, Progress};
+use cityflow_pipeline::{dry_run_comptages, export_comptages, read_comptages, TargetOutcome};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
@@ -50,56 +49,36 @@ impl Progress for Bar {
     }
 }
 
-fn read(
-    ctx: &Context,
-    path: std::path::PathBuf,
-    selection: DaySelection,
-) -> impl std::future::Future<Output = Result<Ingested, Failure>> {
-    let visible = !ctx.json && std::io::stderr().is_terminal();
-    async move {
-        tokio::task::spawn_blocking(move || ingest(&path, selection, 0, &Bar::new(visible)))
-            .await
-            .map_err(|e| Failure::Runtime(e.into()))?
-            .map_err(|e| Failure::from(cityflow_core::Error::from(e)))
-    }
-}
-
+/// Per-day outcome as `--comptages --json` prints it: each target's ok, location, error.
 #[derive(Debug, Serialize)]
-struct Outcome {
+struct Outcome<'a> {
     ok: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    location: Option<String>,
+    location: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<String>,
+    error: Option<&'a str>,
 }
 
-impl From<cityflow_core::Result<String>> for Outcome {
-    fn from(r: cityflow_core::Result<String>) -> Self {
-        match r {
-            Ok(l) => Outcome {
-                ok: true,
-                location: Some(l),
-                error: None,
-            },
-            Err(e) => Outcome {
-                ok: false,
-                location: None,
-                error: Some(e.to_string()),
-            },
+impl<'a> From<&'a TargetOutcome> for Outcome<'a> {
+    fn from(o: &'a TargetOutcome) -> Self {
+        Outcome {
+            ok: o.ok,
+            location: o.location.as_deref(),
+            error: o.error.as_deref(),
         }
     }
 }
 
 #[derive(Debug, Serialize)]
-struct DayExport {
+struct DayLine<'a> {
     date: NaiveDate,
-    csv: Outcome,
-    json: Outcome,
-    warnings: Vec<String>,
+    csv: Outcome<'a>,
+    json: Outcome<'a>,
+    warnings: &'a [String],
 }
 
 pub async fn generate(ctx: &Context, args: GenerateArgs) -> Result<u8, Failure> {
-    let path = args.comptages.clone().expect("dispatched on --comptages");
+    let input = args.comptages.clone().expect("dispatched on --comptages");
     let selection = match (&args.from, &args.to, args.all, &args.date) {
         (_, _, true, _) => DaySelection::All,
         (Some(f), Some(t), _, _) => {
@@ -116,71 +95,45 @@ pub async fn generate(ctx: &Context, args: GenerateArgs) -> Result<u8, Failure> 
                 .unwrap_or_else(super::generate::yesterday_in_paris),
         ),
     };
-    if let Some(dir) = &args.metrics_dir {
-        if !dir.is_dir() {
-            return Err(usage(format!(
-                "{}: metrics directory does not exist",
-                dir.display()
-            )));
+    let (location, name) =
+        InputLocation::parse_file(&input).map_err(|m| usage(format!("--comptages: {m}")))?;
+    let source = cityflow_storage::input_source(&ctx.config, &location, "directory")?;
+    // Bikes, weather and chantiers come from metrics files only when asked for.
+    let metrics = match &args.metrics_dir {
+        Some(_) => {
+            let location = super::generate::metrics_location(ctx, &args)?;
+            if let InputLocation::Dir(dir) = &location {
+                if !dir.is_dir() {
+                    return Err(usage(format!(
+                        "{}: metrics directory does not exist",
+                        dir.display()
+                    )));
+                }
+            }
+            Some(cityflow_storage::input_source(
+                &ctx.config,
+                &location,
+                "metrics directory",
+            )?)
         }
-    }
+        None => None,
+    };
     // Configuration problems surface before the long read.
     let storage = cityflow_storage::build(&ctx.config).await?;
-    let started = std::time::Instant::now();
-    let ingested = Arc::new(read(ctx, path.clone(), selection).await?);
-    let elapsed = started.elapsed();
-    let agg = &ingested.aggregate;
-    for bad in &agg.first_bad_lines {
-        tracing::warn!("{}: line {}: {}", path.display(), bad.line, bad.reason);
-    }
-    let with_rows = ingested.days_with_rows();
-    if let DaySelection::One(d) = selection {
-        if !with_rows.contains(&d) {
-            return Err(usage(format!(
-                "{}: no row falls on {d} (Europe/Paris); nothing exported",
-                path.display()
-            )));
-        }
-    }
-    let (days, empty): (Vec<NaiveDate>, Vec<NaiveDate>) =
-        ingested.days.iter().partition(|d| with_rows.contains(d));
-    if days.is_empty() {
-        // A header without rows, or a range the file does not cover: a run that would export
-        // nothing is a mistake to report, not a success.
-        let which = match selection {
-            DaySelection::Range(f, t) => format!("between {f} and {t} (Europe/Paris)"),
-            _ => "on any day".to_string(),
-        };
-        return Err(usage(format!(
-            "{}: no valid row {which} ({} rows read, {} malformed, {} Invalide); nothing exported",
-            path.display(),
-            agg.stats.rows_read,
-            agg.stats.rows_malformed,
-            agg.stats.rows_invalide
-        )));
-    }
-    for d in &empty {
-        tracing::warn!("{}: no row on {d}: not exported", path.display());
-    }
-
+    let visible = !ctx.json && std::io::stderr().is_terminal();
+    let read = read_comptages(&*source, &name, selection, Arc::new(Bar::new(visible))).await?;
+    let agg = &read.ingested.aggregate;
     let s = &agg.stats;
     if args.dry_run {
-        // Compute every report, as an export would, then say where each would go.
-        for d in &days {
-            let mut report = ingested.report(*d, Timestamp::now());
-            if let Some(dir) = &args.metrics_dir {
-                add_metrics_sections(dir, &mut report)?;
-            }
-            render_csv(&report);
-        }
-        return super::generate::dry_run(ctx, &storage, &days, 1);
+        dry_run_comptages(&read, metrics.as_deref()).await?;
+        return super::generate::dry_run(ctx, &storage, &read.days, 1);
     }
     if !ctx.json {
         println!(
             "Lecture de {}: {:.1} Mo en {:.1} s, {} lignes ({} malformées, {} valeurs rejetées, {} doublons, {} lignes Invalide), {} tronçons dont {} sans géométrie",
-            path.display(),
+            read.input,
             s.bytes_read as f64 / 1e6,
-            elapsed.as_secs_f64(),
+            read.read_seconds,
             s.rows_read,
             s.rows_malformed,
             s.values_rejected,
@@ -191,14 +144,14 @@ pub async fn generate(ctx: &Context, args: GenerateArgs) -> Result<u8, Failure> 
         );
         println!(
             "\n[Export] {} rapport(s) → CSV: {} | JSON: {}",
-            days.len(),
+            read.days.len(),
             ctx.config.csv_target(),
             ctx.config.json_target()
         );
     }
 
     let bar = if !ctx.json && std::io::stderr().is_terminal() {
-        let b = ProgressBar::new(days.len() as u64);
+        let b = ProgressBar::new(read.days.len() as u64);
         b.set_style(
             ProgressStyle::with_template("export [{bar:30}] {pos}/{len} rapports ({eta})")
                 .expect("valid template")
@@ -208,117 +161,55 @@ pub async fn generate(ctx: &Context, args: GenerateArgs) -> Result<u8, Failure> 
     } else {
         ProgressBar::hidden()
     };
-    let metrics_dir = args.metrics_dir.clone();
-    let export_started = std::time::Instant::now();
-    let mut exports: Vec<DayExport> = stream::iter(days.iter().copied())
-        .map(|date| {
-            let ingested = ingested.clone();
-            let storage = storage.clone();
-            let metrics_dir = metrics_dir.clone();
-            let bar = bar.clone();
-            async move {
-                let mut report = ingested.report(date, Timestamp::now());
-                let mut warnings = Vec::new();
-                if let Some(dir) = &metrics_dir {
-                    match add_metrics_sections(dir, &mut report) {
-                        Ok(w) => warnings = w,
-                        Err(e) => {
-                            let message = Some(e.to_string());
-                            bar.inc(1);
-                            return DayExport {
-                                date,
-                                csv: Outcome {
-                                    ok: false,
-                                    location: None,
-                                    error: message.clone(),
-                                },
-                                json: Outcome {
-                                    ok: false,
-                                    location: None,
-                                    error: message,
-                                },
-                                warnings,
-                            };
-                        }
-                    }
-                }
-                // The two exports are independent: both in flight at once.
-                let (csv, json) = tokio::join!(
-                    storage.blobs.put_report_csv(date, render_csv(&report)),
-                    storage.reports.put_report(&report, Timestamp::now())
-                );
-                let (csv, json) = (csv.into(), json.into());
-                bar.inc(1);
-                DayExport {
-                    date,
-                    csv,
-                    json,
-                    warnings,
-                }
-            }
-        })
-        .buffer_unordered(usize::from(args.jobs))
-        .collect()
-        .await;
+    let done = export_comptages(&storage, &read, metrics, usize::from(args.jobs), &|_| {
+        bar.inc(1)
+    })
+    .await;
     bar.finish_and_clear();
-    // Building, rendering and exporting every report, both targets: what a backfill costs
-    // after the read.
-    let export_seconds = export_started.elapsed().as_secs_f64();
-    let reports_per_second = if export_seconds > 0.0 {
-        exports.len() as f64 / export_seconds
-    } else {
-        0.0
-    };
-    exports.sort_by_key(|e| e.date);
 
+    let exports = &done.exports;
     let csv_ok = exports.iter().filter(|e| e.csv.ok).count();
     let json_ok = exports.iter().filter(|e| e.json.ok).count();
-    let ok = csv_ok == exports.len() && json_ok == exports.len();
-    for e in &exports {
-        for w in &e.warnings {
-            tracing::warn!("{w}");
-        }
-        for (what, o) in [("CSV", &e.csv), ("JSON", &e.json)] {
-            if let Some(err) = &o.error {
-                tracing::error!("{}: export {what} failed: {err}", e.date);
-            }
-        }
-    }
+    let ok = done.ok();
     if ctx.json {
+        let lines: Vec<DayLine> = exports
+            .iter()
+            .map(|e| DayLine {
+                date: e.date,
+                csv: (&e.csv).into(),
+                json: (&e.json).into(),
+                warnings: &e.warnings,
+            })
+            .collect();
         let out = serde_json::json!({
             "ok": ok,
             "exit_code": if ok { 0 } else { FAILURE },
-            "input": path,
+            "input": read.input,
             "mode": storage.mode,
             "stats": s,
             "first_bad_lines": agg.first_bad_lines.iter().map(|b| serde_json::json!({"line": b.line, "reason": b.reason})).collect::<Vec<_>>(),
-            "days_without_rows": empty,
-            "export_seconds": export_seconds,
-            "reports_per_second": reports_per_second,
-            "exports": exports,
+            "days_without_rows": read.days_without_rows,
+            "export_seconds": done.export_seconds,
+            "reports_per_second": done.reports_per_second,
+            "exports": lines,
         });
         println!("{out:#}");
     } else {
-        for e in &exports {
-            let mark = |o: &Outcome| if o.ok { "✓" } else { "✗" };
+        for e in exports {
+            let shown = |o: &TargetOutcome| match &o.location {
+                Some(l) => l.clone(),
+                None if o.ok => "✓".to_string(),
+                None => "✗".to_string(),
+            };
             println!(
                 "{} {}  CSV {}  JSON {}",
-                if e.csv.ok && e.json.ok { "✓" } else { "✗" },
+                if e.ok() { "✓" } else { "✗" },
                 e.date,
-                e.csv
-                    .location
-                    .as_deref()
-                    .map_or_else(|| mark(&e.csv).to_string(), |l| l.to_string()),
-                e.json
-                    .location
-                    .as_deref()
-                    .map_or_else(|| mark(&e.json).to_string(), |l| l.to_string()),
+                shown(&e.csv),
+                shown(&e.json),
             );
         }
-        let (icon, mode) = match storage.mode {
-            Mode::Local => ("🏠", "LOCAL DÉVELOPPEMENT"),
-            Mode::Aws => ("☁️ ", "AWS PRODUCTION"),
-        };
+        let (icon, mode) = super::generate::mode_banner(storage.mode);
         println!("\n{}", "=".repeat(60));
         println!(
             "{icon} {} rapport(s) en mode {mode}: CSV {csv_ok}/{n} ✓, JSON {json_ok}/{n} ✓",
@@ -329,7 +220,7 @@ pub async fn generate(ctx: &Context, args: GenerateArgs) -> Result<u8, Failure> 
         println!("   - JSON : {}", ctx.config.json_target());
         println!(
             "   - export : {:.1} s, {:.0} rapports/s",
-            export_seconds, reports_per_second
+            done.export_seconds, done.reports_per_second
         );
         println!("{}", "=".repeat(60));
     }

@@ -11,6 +11,8 @@ pub fn run(ctx: &Context) -> Result<u8, Failure> {
     if ctx.json {
         let out = serde_json::json!({
             "mode": c.mode,
+            "mode_reason": c.mode_reason.to_string(),
+            "metrics": c.metrics_dir.to_string(),
             "csv": {"backend": c.csv, "target": c.csv_target()},
             "json": {"backend": c.json, "target": c.json_target()},
             "variables": variables,
@@ -18,12 +20,18 @@ pub fn run(ctx: &Context) -> Result<u8, Failure> {
         println!("{out:#}");
         return Ok(0);
     }
+    // The variable that decided, when one did: `mode AWS (AWS_LAMBDA_FUNCTION_NAME=…)`.
+    let reason = match c.mode_reason.variable {
+        Some(_) => format!(" ({})", c.mode_reason),
+        None => String::new(),
+    };
     match c.mode {
-        Mode::Local => println!("🏠 Mode LOCAL DÉVELOPPEMENT"),
-        Mode::Aws => println!("☁️  Mode AWS PRODUCTION (AWS_EXECUTION_ENV is set)"),
+        Mode::Local => println!("🏠 Mode LOCAL DÉVELOPPEMENT{reason}"),
+        Mode::Aws => println!("☁️  Mode AWS PRODUCTION{reason}"),
     }
     println!("   - CSV  : {}", c.csv_target());
     println!("   - JSON : {}", c.json_target());
+    println!("   - inputs : {}", c.metrics_dir);
     println!();
     println!("Variables (value in effect; * = set in the environment or .env):");
     let width = variables.iter().map(|v| v.name.len()).max().unwrap_or(0);

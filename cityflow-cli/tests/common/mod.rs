@@ -68,7 +68,8 @@ pub fn emulator_aws_config(
     bucket: &str,
     table: &str,
 ) -> cityflow_storage_aws::AwsConfig {
-    let mut config = cityflow_storage_aws::AwsConfig::new("us-east-1");
+    let mut config =
+        cityflow_storage_aws::AwsConfig::new(cityflow_storage_aws::AwsSettings::new("us-east-1"));
     config.endpoint_url_s3 = Some(s3.to_string());
     config.endpoint_url_dynamodb = Some(dynamodb.to_string());
     config.credentials = Some(cityflow_storage_aws::StaticCredentials {

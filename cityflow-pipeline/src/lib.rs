@@ -1,0 +1,385 @@
+//! # cityflow-pipeline
+//!
+//! "Export one day's report to the configured targets", written once: the `cityflow` CLI,
+//! the Lambda function and the HTTP API call these functions and only print, answer or log
+//! what they return.
+//!
+//! - [`metrics_day`]: the report of a day from its metrics files in an [`InputSource`] (a
+//!   directory or an S3 prefix), exported to both targets.
+//! - [`read_comptages`] then [`export_comptages`]: every day of a raw open-data export,
+//!   streamed once from a file or an S3 object, exported `jobs` at a time.
+//! - [`export_report`]: one report to both targets, concurrently, one [`TargetOutcome`]
+//!   each; [`planned_exports`]: where a dry run would write.
+//!
+//! A separate crate so that `cityflow-storage` (the factory, linked by services that only
+//! read reports) does not build the open-data parser, and the parser does not know about
+//! targets.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use cityflow_core::{
+    add_metrics_sections, generate_from_source, render_csv, BlobKey, BlobSinkExt, DailyReport,
+    Error, Generated, InputSource, ReportStoreExt, Result, Timestamp,
+};
+use cityflow_ingest::{ingest_reader, DaySelection, Ingested, Progress};
+use cityflow_storage::Storage;
+use futures_util::stream::{self, StreamExt};
+use serde::Serialize;
+
+/// The outcome of one export to one target, as `cityflow … --json` prints it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TargetOutcome {
+    /// `csv` or `json`.
+    pub format: &'static str,
+    /// `localdir`, `s3`, `file`, `mongodb`, `dynamodb`.
+    pub backend: String,
+    /// The target, described for people, secrets redacted.
+    pub target: String,
+    pub ok: bool,
+    /// Where it went, when it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// Why not, when it did not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The kind of the error (`unavailable`, `configuration`, …), for callers that decide.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_kind: Option<String>,
+}
+
+impl TargetOutcome {
+    fn new(format: &'static str, backend: String, target: String, r: Result<String>) -> Self {
+        let (ok, location, error, error_kind) = match r {
+            Ok(location) => (true, Some(location), None, None),
+            Err(e) => (false, None, Some(e.to_string()), Some(e.kind().to_string())),
+        };
+        TargetOutcome {
+            format,
+            backend,
+            target,
+            ok,
+            location,
+            error,
+            error_kind,
+        }
+    }
+}
+
+/// One day's exports: the CSV's and the JSON's outcomes, and the warnings of its inputs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DayExport {
+    pub date: NaiveDate,
+    pub csv: TargetOutcome,
+    pub json: TargetOutcome,
+    pub warnings: Vec<String>,
+}
+
+impl DayExport {
+    /// Both targets succeeded.
+    pub fn ok(&self) -> bool {
+        self.csv.ok && self.json.ok
+    }
+
+    /// Both targets not written, for one reason found before any write (an input of the day).
+    fn not_attempted(storage: &Storage, date: NaiveDate, e: &Error) -> Self {
+        let failed = |format, backend, target| TargetOutcome {
+            format,
+            backend,
+            target,
+            ok: false,
+            location: None,
+            error: Some(e.to_string()),
+            error_kind: Some(e.kind().to_string()),
+        };
+        DayExport {
+            date,
+            csv: failed("csv", csv_backend(storage), storage.blobs.describe()),
+            json: failed("json", json_backend(storage), storage.reports.describe()),
+            warnings: Vec::new(),
+        }
+    }
+}
+
+fn csv_backend(storage: &Storage) -> String {
+    format!("{:?}", storage.csv_backend).to_lowercase()
+}
+
+fn json_backend(storage: &Storage) -> String {
+    storage.json_backend.label().to_lowercase()
+}
+
+/// Exports `report`: its CSV rendering to the blob sink and its JSON envelope (stamped now)
+/// to the report store, both at once. Each target's failure is in its outcome, never an
+/// early return: the caller always learns what happened to both.
+pub async fn export_report(storage: &Storage, report: &DailyReport) -> DayExport {
+    let csv = render_csv(report);
+    let (csv_result, json_result) = tokio::join!(
+        storage.blobs.put_report_csv(report.date, csv),
+        storage.reports.put_report(report, Timestamp::now())
+    );
+    DayExport {
+        date: report.date,
+        csv: TargetOutcome::new(
+            "csv",
+            csv_backend(storage),
+            storage.blobs.describe(),
+            csv_result,
+        ),
+        json: TargetOutcome::new(
+            "json",
+            json_backend(storage),
+            storage.reports.describe(),
+            json_result,
+        ),
+        warnings: Vec::new(),
+    }
+}
+
+/// Where a report would be written: the CSV's location and the JSON's target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlannedExport {
+    pub date: NaiveDate,
+    pub csv: String,
+    pub json: String,
+}
+
+/// Where the reports of `dates` would go, without touching any target.
+pub fn planned_exports(storage: &Storage, dates: &[NaiveDate]) -> Vec<PlannedExport> {
+    dates
+        .iter()
+        .map(|d| PlannedExport {
+            date: *d,
+            csv: storage.blobs.location(&BlobKey::report_csv(*d)),
+            json: format!(
+                "{} ({})",
+                storage.reports.describe(),
+                cityflow_core::report_id(*d)
+            ),
+        })
+        .collect()
+}
+
+/// A day built from metrics files, and its export (none in a dry run).
+#[derive(Debug, Clone)]
+pub struct MetricsDay {
+    pub generated: Generated,
+    pub export: Option<DayExport>,
+}
+
+/// The report of `date` from the metrics files in `source`, exported to `storage` unless
+/// `dry_run`. Every input problem (no file at all, a malformed one) is an error before the
+/// first write, so a bad run exports nothing; missing files are warnings, logged and
+/// returned.
+pub async fn metrics_day(
+    storage: &Storage,
+    source: &dyn InputSource,
+    date: NaiveDate,
+    dry_run: bool,
+) -> Result<MetricsDay> {
+    let generated = generate_from_source(source, date, Timestamp::now()).await?;
+    for w in &generated.warnings {
+        tracing::warn!("{w}");
+    }
+    let export = if dry_run {
+        // Everything an export computes, nothing written.
+        render_csv(&generated.report);
+        None
+    } else {
+        let mut export = export_report(storage, &generated.report).await;
+        export.warnings = generated.warnings.clone();
+        log_failures(&export);
+        Some(export)
+    };
+    Ok(MetricsDay { generated, export })
+}
+
+fn log_failures(export: &DayExport) {
+    for failed in [&export.csv, &export.json].into_iter().filter(|o| !o.ok) {
+        tracing::error!(
+            date = %export.date,
+            format = failed.format,
+            target = %failed.target,
+            "export failed: {}",
+            failed.error.as_deref().unwrap_or("")
+        );
+    }
+}
+
+/// A raw open-data export read once: its figures and the days to report.
+#[derive(Debug)]
+pub struct ComptagesRead {
+    /// Where it was read from (a path, an `s3://` URL).
+    pub input: String,
+    pub ingested: Arc<Ingested>,
+    /// The selected days that have rows: the ones to export, sorted.
+    pub days: Vec<NaiveDate>,
+    /// The selected days without any row: skipped (a range only).
+    pub days_without_rows: Vec<NaiveDate>,
+    pub read_seconds: f64,
+}
+
+/// Streams `name` from `source` once (plain or gzip, decoded on the fly; never the whole
+/// input in memory) and computes the figures of the selected days. Malformed lines are
+/// counted and the first ones logged. A `One` day without rows, or a selection without any
+/// valid row, is an [`Error::InvalidInput`]; an S3 download cut and not resumed is the
+/// source's [`Error::Unavailable`].
+pub async fn read_comptages(
+    source: &dyn InputSource,
+    name: &str,
+    selection: DaySelection,
+    progress: Arc<dyn Progress + Send>,
+) -> Result<ComptagesRead> {
+    let input = source.location(name);
+    let stream = source.open(name).await?;
+    let started = std::time::Instant::now();
+    let path = input.clone();
+    let ingested = tokio::task::spawn_blocking(move || {
+        ingest_reader(
+            Path::new(&path),
+            stream.reader,
+            stream.size,
+            selection,
+            0,
+            &*progress,
+        )
+    })
+    .await
+    .map_err(|e| Error::backend("ingestion", "the reading task failed", e))?
+    .map_err(Error::from)?;
+    let read_seconds = started.elapsed().as_secs_f64();
+    let agg = &ingested.aggregate;
+    for bad in &agg.first_bad_lines {
+        tracing::warn!("{input}: line {}: {}", bad.line, bad.reason);
+    }
+    let with_rows = ingested.days_with_rows();
+    if let DaySelection::One(d) = selection {
+        if !with_rows.contains(&d) {
+            return Err(Error::invalid_input(
+                input,
+                format!("no row falls on {d} (Europe/Paris); nothing exported"),
+            ));
+        }
+    }
+    let (days, days_without_rows): (Vec<NaiveDate>, Vec<NaiveDate>) =
+        ingested.days.iter().partition(|d| with_rows.contains(d));
+    if days.is_empty() {
+        // A header without rows, or a range the file does not cover: a run that would export
+        // nothing is a mistake to report, not a success.
+        let which = match selection {
+            DaySelection::Range(f, t) => format!("between {f} and {t} (Europe/Paris)"),
+            _ => "on any day".to_string(),
+        };
+        return Err(Error::invalid_input(
+            input,
+            format!(
+                "no valid row {which} ({} rows read, {} malformed, {} Invalide); nothing exported",
+                agg.stats.rows_read, agg.stats.rows_malformed, agg.stats.rows_invalide
+            ),
+        ));
+    }
+    for d in &days_without_rows {
+        tracing::warn!("{input}: no row on {d}: not exported");
+    }
+    Ok(ComptagesRead {
+        input,
+        ingested: Arc::new(ingested),
+        days,
+        days_without_rows,
+        read_seconds,
+    })
+}
+
+/// The report of `date` from `read`, with the bikes, weather and chantiers sections from
+/// `metrics` when given; the warnings of missing metrics files.
+pub async fn comptages_report(
+    read: &ComptagesRead,
+    date: NaiveDate,
+    metrics: Option<&dyn InputSource>,
+) -> Result<(DailyReport, Vec<String>)> {
+    let mut report = read.ingested.report(date, Timestamp::now());
+    let warnings = match metrics {
+        Some(source) => add_metrics_sections(source, &mut report).await?,
+        None => Vec::new(),
+    };
+    Ok((report, warnings))
+}
+
+/// Every day of a comptages run, exported.
+#[derive(Debug, Clone)]
+pub struct ComptagesExport {
+    /// One per day, sorted by date.
+    pub exports: Vec<DayExport>,
+    /// Building, rendering and exporting every report to both targets: what a backfill costs
+    /// after the read.
+    pub export_seconds: f64,
+    pub reports_per_second: f64,
+}
+
+impl ComptagesExport {
+    pub fn ok(&self) -> bool {
+        self.exports.iter().all(DayExport::ok)
+    }
+}
+
+/// Builds and exports the report of every day of `read`, `jobs` days at a time (at least
+/// one), calling `on_day` as each finishes (for a progress bar). A day whose metrics file is
+/// malformed fails on both targets with that reason; the other days go on.
+pub async fn export_comptages(
+    storage: &Storage,
+    read: &ComptagesRead,
+    metrics: Option<Arc<dyn InputSource>>,
+    jobs: usize,
+    on_day: &(dyn Fn(&DayExport) + Sync),
+) -> ComptagesExport {
+    let started = std::time::Instant::now();
+    let mut exports: Vec<DayExport> = stream::iter(read.days.iter().copied())
+        .map(|date| {
+            let metrics = metrics.clone();
+            async move {
+                let export = match comptages_report(read, date, metrics.as_deref()).await {
+                    Ok((report, warnings)) => DayExport {
+                        warnings,
+                        ..export_report(storage, &report).await
+                    },
+                    Err(e) => DayExport::not_attempted(storage, date, &e),
+                };
+                on_day(&export);
+                export
+            }
+        })
+        .buffer_unordered(jobs.max(1))
+        .collect()
+        .await;
+    let export_seconds = started.elapsed().as_secs_f64();
+    exports.sort_by_key(|e| e.date);
+    for e in &exports {
+        for w in &e.warnings {
+            tracing::warn!("{w}");
+        }
+        log_failures(e);
+    }
+    ComptagesExport {
+        reports_per_second: if export_seconds > 0.0 {
+            exports.len() as f64 / export_seconds
+        } else {
+            0.0
+        },
+        exports,
+        export_seconds,
+    }
+}
+
+/// A dry run of [`export_comptages`]: every report built, its metrics sections read and its
+/// CSV rendered, nothing written; the first input problem is an error.
+pub async fn dry_run_comptages(
+    read: &ComptagesRead,
+    metrics: Option<&dyn InputSource>,
+) -> Result<()> {
+    for d in &read.days {
+        let (report, _) = comptages_report(read, *d, metrics).await?;
+        render_csv(&report);
+    }
+    Ok(())
+}

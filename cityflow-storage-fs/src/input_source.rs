@@ -1,0 +1,127 @@
+//! Inputs read from a local directory.
+
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use cityflow_core::{Error, InputSource, InputStream, Result};
+
+use crate::atomic::blocking;
+
+/// An [`InputSource`] over the files of a directory (`name` → `DIR/name`).
+#[derive(Debug, Clone)]
+pub struct FsInputSource {
+    dir: PathBuf,
+    /// What the directory is for, in messages (`metrics directory`).
+    label: &'static str,
+}
+
+impl FsInputSource {
+    /// A source over `dir`; `label` says what it holds in messages. Touches nothing.
+    pub fn new(dir: impl Into<PathBuf>, label: &'static str) -> Self {
+        FsInputSource {
+            dir: dir.into(),
+            label,
+        }
+    }
+
+    fn path_of(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    /// Why `dir` cannot hold inputs, when it cannot.
+    fn check_dir(dir: &Path, label: &str) -> Result<()> {
+        let shown = dir.display().to_string();
+        // The working directory is always there, whatever its metadata says.
+        if dir.as_os_str().is_empty() {
+            return Ok(());
+        }
+        match std::fs::metadata(dir) {
+            Ok(m) if m.is_dir() => Ok(()),
+            Ok(_) => Err(Error::invalid_input(
+                shown,
+                format!("{label} is not a directory"),
+            )),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::invalid_input(
+                shown,
+                format!("{label} does not exist"),
+            )),
+            Err(e) => Err(Error::invalid_input(
+                shown,
+                format!("{label} cannot be read: {e}"),
+            )),
+        }
+    }
+}
+
+#[async_trait]
+impl InputSource for FsInputSource {
+    async fn read(&self, name: &str) -> Result<Option<Bytes>> {
+        let (dir, path, label) = (self.dir.clone(), self.path_of(name), self.label);
+        blocking(&self.dir, move || {
+            Self::check_dir(&dir, label)?;
+            Ok(cityflow_core::read_metrics_file(&path)?.map(Bytes::from))
+        })
+        .await
+    }
+
+    async fn open(&self, name: &str) -> Result<InputStream> {
+        let path = self.path_of(name);
+        blocking(&self.dir, move || {
+            let shown = path.display().to_string();
+            // A missing input is the caller's mistake, like any unreadable one.
+            let file = std::fs::File::open(&path)
+                .map_err(|e| Error::invalid_input(shown.clone(), e.to_string()))?;
+            let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+            Ok(InputStream {
+                reader: Box::new(file),
+                size,
+            })
+        })
+        .await
+    }
+
+    fn location(&self, name: &str) -> String {
+        self.path_of(name).display().to_string()
+    }
+
+    fn describe(&self) -> String {
+        self.dir.display().to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cityflow_core::ErrorKind;
+    use std::io::Read;
+
+    #[tokio::test]
+    async fn reads_files_and_says_what_is_missing() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.json"), b"{}").unwrap();
+        let source = FsInputSource::new(dir.path(), "metrics directory");
+        assert_eq!(source.read("a.json").await.unwrap().unwrap(), "{}");
+        assert_eq!(source.read("b.json").await.unwrap(), None);
+        let mut text = String::new();
+        let stream = source.open("a.json").await.unwrap();
+        assert_eq!(stream.size, 2);
+        { stream.reader }.read_to_string(&mut text).unwrap();
+        assert_eq!(text, "{}");
+        let e = source.open("b.json").await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput);
+        assert!(e.to_string().contains("b.json"), "{e}");
+
+        let gone = FsInputSource::new(dir.path().join("gone"), "metrics directory");
+        let e = gone.read("a.json").await.unwrap_err();
+        assert!(e.is_caller_error());
+        assert!(
+            e.to_string()
+                .ends_with("gone: metrics directory does not exist"),
+            "{e}"
+        );
+        let file = FsInputSource::new(dir.path().join("a.json"), "metrics directory");
+        let e = file.read("x.json").await.unwrap_err();
+        assert!(e.to_string().contains("is not a directory"), "{e}");
+    }
+}
