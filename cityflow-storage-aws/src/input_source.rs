@@ -159,6 +159,7 @@ impl InputSource for S3InputSource {
             size,
             resumes_left: self.config.max_attempts,
             max_resumes: self.config.max_attempts,
+            since_resume: 0,
             stall: self.config.attempt_timeout,
             target: self.describe(),
             location: self.location(name),
@@ -181,6 +182,9 @@ impl InputSource for S3InputSource {
     }
 }
 
+/// Bytes received without a cut after which a download counts as flowing again.
+const STEADY_BYTES: u64 = 8 << 20;
+
 /// A blocking reader over an S3 object's body, for a parser on its own thread.
 ///
 /// Pieces of the body are awaited on the runtime that opened the object. A body that ends
@@ -201,10 +205,12 @@ struct ObjectReader {
     /// Bytes handed out so far.
     position: u64,
     size: u64,
-    /// Resumptions left before giving up; back to `max_resumes` once data flows again, so
-    /// that a long download survives several cuts far apart.
+    /// Resumptions left before giving up; back to `max_resumes` once [`STEADY_BYTES`] have
+    /// flowed since the last one, so that a long download survives cuts far apart, while a
+    /// connection that keeps dropping after a trickle still fails.
     resumes_left: u32,
     max_resumes: u32,
+    since_resume: u64,
     stall: std::time::Duration,
     target: String,
     location: String,
@@ -222,6 +228,7 @@ impl ObjectReader {
     /// Opens the rest of the object, from `position`, after `why`.
     fn resume(&mut self, why: String) -> std::io::Result<()> {
         self.body = None;
+        self.since_resume = 0;
         loop {
             if self.resumes_left == 0 {
                 return Err(self.fail(format!(
@@ -290,8 +297,11 @@ impl Read for ObjectReader {
                 .block_on(async { tokio::time::timeout(self.stall, body.next()).await });
             match next {
                 Ok(Some(Ok(piece))) => {
+                    self.since_resume += piece.len() as u64;
+                    if self.since_resume >= STEADY_BYTES {
+                        self.resumes_left = self.max_resumes;
+                    }
                     self.piece = piece;
-                    self.resumes_left = self.max_resumes;
                 }
                 // The body ended: the whole object, or a connection closed early.
                 Ok(None) if self.position >= self.size => return Ok(0),

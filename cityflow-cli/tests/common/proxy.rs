@@ -23,6 +23,9 @@ pub enum Mode {
     RefuseNext(usize),
     /// Accept and never answer.
     Silent,
+    /// Forward the next `connections` connections but cut each once `bytes` bytes have come
+    /// back from the server (a download dropped mid-way), then forward.
+    CutAfter { bytes: usize, connections: usize },
 }
 
 struct State {
@@ -75,8 +78,21 @@ impl FaultProxy {
                     };
                     client.set_nonblocking(false).unwrap();
                     let mut st = state.lock().unwrap();
+                    let mut limit = None;
                     let forward = match st.mode {
                         Mode::Forward => true,
+                        Mode::CutAfter { connections: 0, .. } => {
+                            st.mode = Mode::Forward;
+                            true
+                        }
+                        Mode::CutAfter { bytes, connections } => {
+                            st.mode = Mode::CutAfter {
+                                bytes,
+                                connections: connections - 1,
+                            };
+                            limit = Some(bytes);
+                            true
+                        }
                         Mode::RefuseNext(0) => {
                             st.mode = Mode::Forward;
                             true
@@ -104,8 +120,12 @@ impl FaultProxy {
                     forwarded.fetch_add(1, Ordering::SeqCst);
                     st.live.push(client.try_clone().unwrap());
                     st.live.push(server.try_clone().unwrap());
-                    pipe(client.try_clone().unwrap(), server.try_clone().unwrap());
-                    pipe(server, client);
+                    pipe(
+                        client.try_clone().unwrap(),
+                        server.try_clone().unwrap(),
+                        None,
+                    );
+                    pipe(server, client, limit);
                 }
             })
         };
@@ -170,14 +190,17 @@ fn reset(stream: TcpStream) {
     drop(stream);
 }
 
-/// Copies `from` → `to` on a thread until either side closes.
-fn pipe(mut from: TcpStream, mut to: TcpStream) {
+/// Copies `from` → `to` on a thread until either side closes, or until `limit` bytes have
+/// passed (then both sides are cut).
+fn pipe(mut from: TcpStream, mut to: TcpStream, limit: Option<usize>) {
     std::thread::spawn(move || {
         let mut buf = [0u8; 16 * 1024];
-        loop {
-            match from.read(&mut buf) {
+        let mut left = limit.unwrap_or(usize::MAX);
+        while left > 0 {
+            match from.read(&mut buf[..left.min(16 * 1024)]) {
                 Ok(0) | Err(_) => break,
                 Ok(n) => {
+                    left -= n;
                     if to.write_all(&buf[..n]).is_err() {
                         break;
                     }
