@@ -15,6 +15,12 @@ use clap::Parser;
 use crate::cli::Cli;
 
 fn main() -> ExitCode {
+    // Rust ignores SIGPIPE, so printing to a closed pipe (`cityflow env | head -3`) panicked.
+    // With the default action the process ends quietly when its reader goes away.
+    // SAFETY: called first thing in main, before any thread exists; sets a standard action.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

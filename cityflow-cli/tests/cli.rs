@@ -505,3 +505,21 @@ fn a_missing_metrics_file_is_a_warning_not_an_error() {
     );
     assert!(stderr.contains("WARN"), "{stderr}");
 }
+
+#[test]
+fn a_closed_stdout_ends_the_command_quietly() {
+    // `cityflow env | head -1`: the reader is gone before the command prints.
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("cityflow"))
+        .arg("env")
+        .current_dir(dir.path())
+        .env_clear()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

@@ -1,0 +1,277 @@
+//! # cityflow-lambda
+//!
+//! The daily report as an AWS Lambda function (`cityflow-report-lambda`, on
+//! `provided.al2023`): an EventBridge schedule builds yesterday's report, S3 notifications
+//! rebuild a day when its metrics land (or every day of a raw export), and direct
+//! invocations build a date or a range. A thin adapter: [`event::plan`] reads the event, the
+//! `cityflow-pipeline` functions build and export, and [`Function::handle`] answers one entry
+//! per date. It has no export logic of its own.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let env = cityflow_storage::load_env(None)?;
+//! let function = cityflow_lambda::Function::from_env(&env).await?;
+//! let summary = function.handle(&serde_json::json!({"date": "2025-11-04"})).await?;
+//! println!("{}", serde_json::to_string(&summary)?);
+//! # Ok(()) }
+//! ```
+
+pub mod event;
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use cityflow_core::{report_id, BlobKey, InputLocation, InputSource};
+use cityflow_ingest::{DaySelection, NoProgress};
+use cityflow_pipeline::{export_comptages, metrics_day, read_comptages, DayExport, TargetOutcome};
+use cityflow_storage::{EnvMap, JsonBackend, Storage, StorageConfig};
+use serde::Serialize;
+use serde_json::Value;
+
+pub use event::{plan, BadEvent, Inputs, Job, Plan};
+
+/// Why an invocation failed. Lambda retries a failed asynchronous invocation and sends it to
+/// the dead-letter queue at last; the message names what failed.
+#[derive(Debug, thiserror::Error)]
+pub enum InvocationError {
+    /// The event cannot be used: nothing was written.
+    #[error("bad event: {0}")]
+    BadEvent(#[from] BadEvent),
+    /// An input or the configuration is wrong (a malformed metrics file, no metrics for the
+    /// day, a missing export): nothing was written for that day.
+    #[error("{0}")]
+    Input(cityflow_core::Error),
+    /// A target failed for at least one date; `summary` says which, date by date.
+    #[error("{failed} of {total} date(s) failed: {first}")]
+    Export {
+        failed: usize,
+        total: usize,
+        first: String,
+        summary: Box<Summary>,
+    },
+}
+
+/// What happened to one date.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Exported,
+    Skipped,
+    Failed,
+}
+
+/// One date of the answer: its status and both of its locations, whatever the status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DateResult {
+    pub date: NaiveDate,
+    pub status: Status,
+    /// `s3://bucket/reports/daily_report_D.csv`.
+    pub csv: String,
+    /// `dynamodb://table/daily_report_D`.
+    pub json: String,
+    /// Why it was skipped or failed; the warnings of its inputs when exported.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// The answer of an invocation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// `scheduled`, `direct` or `s3`.
+    pub trigger: &'static str,
+    pub dry_run: bool,
+    /// One entry per date, sorted by date.
+    pub dates: Vec<DateResult>,
+}
+
+/// The function's state, built once at init: configuration resolved, clients configured (they
+/// connect on first use), inputs located.
+#[derive(Debug)]
+pub struct Function {
+    config: StorageConfig,
+    storage: Storage,
+    inputs: Inputs,
+    metrics: Arc<dyn InputSource>,
+}
+
+impl Function {
+    /// Resolves everything from `env`: a configuration error stops the function at init,
+    /// before any event.
+    pub async fn from_env(env: &EnvMap) -> cityflow_core::Result<Function> {
+        let config = StorageConfig::from_env(env)?;
+        let comptages_prefix = env
+            .get("COMPTAGES_S3_PREFIX")
+            .map(|p| p.trim().trim_matches('/').to_string())
+            .filter(|p| !p.is_empty())
+            .unwrap_or_else(|| "comptages".into());
+        cityflow_core::BlobKey::new(&comptages_prefix).map_err(|e| {
+            cityflow_core::Error::config(
+                "COMPTAGES_S3_PREFIX",
+                format!("{comptages_prefix:?}: {e}"),
+            )
+        })?;
+        let storage = cityflow_storage::build(&config).await?;
+        let metrics =
+            cityflow_storage::input_source(&config, &config.metrics_dir, "metrics directory")?;
+        Ok(Function {
+            inputs: Inputs {
+                metrics: config.metrics_dir.clone(),
+                comptages_prefix,
+            },
+            config,
+            storage,
+            metrics,
+        })
+    }
+
+    /// The configuration in effect.
+    pub fn config(&self) -> &StorageConfig {
+        &self.config
+    }
+
+    /// Serves one event; see the crate docs. `Ok` only when every target of every date
+    /// succeeded (or the date was skipped).
+    pub async fn handle(&self, event: &Value) -> Result<Summary, InvocationError> {
+        let plan = event::plan(event, &self.inputs)?;
+        tracing::info!(
+            trigger = plan.trigger,
+            jobs = plan.jobs.len(),
+            dry_run = plan.dry_run,
+            "event accepted"
+        );
+        let mut dates = Vec::new();
+        for job in &plan.jobs {
+            match job {
+                Job::Metrics(date) => dates.push(self.metrics_date(*date, plan.dry_run).await?),
+                Job::Comptages { url, dates: range } => {
+                    dates.extend(self.comptages(url, *range, plan.dry_run).await?)
+                }
+                Job::Skipped { date, reason } => {
+                    dates.push(self.result(*date, Status::Skipped, Some(reason.clone())))
+                }
+            }
+        }
+        dates.sort_by_key(|d| d.date);
+        let summary = Summary {
+            trigger: plan.trigger,
+            dry_run: plan.dry_run,
+            dates,
+        };
+        let failed: Vec<&DateResult> = summary
+            .dates
+            .iter()
+            .filter(|d| d.status == Status::Failed)
+            .collect();
+        if let Some(first) = failed.first() {
+            return Err(InvocationError::Export {
+                failed: failed.len(),
+                total: summary.dates.len(),
+                first: format!(
+                    "{}: {}",
+                    first.date,
+                    first.reason.as_deref().unwrap_or("failed")
+                ),
+                summary: Box::new(summary.clone()),
+            });
+        }
+        Ok(summary)
+    }
+
+    async fn metrics_date(
+        &self,
+        date: NaiveDate,
+        dry_run: bool,
+    ) -> Result<DateResult, InvocationError> {
+        let span = tracing::info_span!("date", %date);
+        let _entered = span.enter();
+        // A day whose inputs are wrong fails alone; the other days of a range go on.
+        let day = match metrics_day(&self.storage, &*self.metrics, date, dry_run).await {
+            Ok(day) => day,
+            Err(e) => {
+                tracing::error!("{e}");
+                return Ok(self.result(date, Status::Failed, Some(e.to_string())));
+            }
+        };
+        Ok(match day.export {
+            None => self.result(
+                date,
+                Status::Skipped,
+                Some("dry run: nothing written".into()),
+            ),
+            Some(export) => self.exported(&export),
+        })
+    }
+
+    async fn comptages(
+        &self,
+        url: &str,
+        range: Option<(NaiveDate, NaiveDate)>,
+        dry_run: bool,
+    ) -> Result<Vec<DateResult>, InvocationError> {
+        let (location, name) = InputLocation::parse_file(url)
+            .map_err(|m| InvocationError::BadEvent(BadEvent(format!("{url}: {m}"))))?;
+        let source = cityflow_storage::input_source(&self.config, &location, "directory")
+            .map_err(InvocationError::Input)?;
+        let selection = match range {
+            Some((from, to)) if from == to => DaySelection::One(from),
+            Some((from, to)) => DaySelection::Range(from, to),
+            None => DaySelection::All,
+        };
+        let read = read_comptages(&*source, &name, selection, Arc::new(NoProgress))
+            .await
+            .map_err(InvocationError::Input)?;
+        if dry_run {
+            cityflow_pipeline::dry_run_comptages(&read, Some(&*self.metrics))
+                .await
+                .map_err(InvocationError::Input)?;
+            return Ok(read
+                .days
+                .iter()
+                .map(|d| self.result(*d, Status::Skipped, Some("dry run: nothing written".into())))
+                .collect());
+        }
+        let done =
+            export_comptages(&self.storage, &read, Some(self.metrics.clone()), 4, &|_| {}).await;
+        Ok(done.exports.iter().map(|e| self.exported(e)).collect())
+    }
+
+    fn exported(&self, export: &DayExport) -> DateResult {
+        let failures: Vec<String> = [&export.csv, &export.json]
+            .into_iter()
+            .filter(|o| !o.ok)
+            .map(|o: &TargetOutcome| {
+                format!(
+                    "{} to {} failed: {}",
+                    o.format.to_uppercase(),
+                    o.target,
+                    o.error.as_deref().unwrap_or("")
+                )
+            })
+            .collect();
+        if failures.is_empty() {
+            let reason = (!export.warnings.is_empty()).then(|| export.warnings.join("; "));
+            self.result(export.date, Status::Exported, reason)
+        } else {
+            self.result(export.date, Status::Failed, Some(failures.join("; ")))
+        }
+    }
+
+    fn result(&self, date: NaiveDate, status: Status, reason: Option<String>) -> DateResult {
+        DateResult {
+            date,
+            status,
+            csv: self.storage.blobs.location(&BlobKey::report_csv(date)),
+            json: match self.storage.json_backend {
+                JsonBackend::DynamoDb => {
+                    format!(
+                        "dynamodb://{}/{}",
+                        self.config.aws.dynamodb_table,
+                        report_id(date)
+                    )
+                }
+                _ => format!("{} ({})", self.storage.reports.describe(), report_id(date)),
+            },
+            reason,
+        }
+    }
+}

@@ -1,0 +1,63 @@
+//! `cityflow-report-lambda`: the Lambda entry point. Configuration and clients are built once,
+//! at init; each event goes to [`cityflow_lambda::Function::handle`].
+
+use cityflow_lambda::{Function, InvocationError};
+use lambda_runtime::{service_fn, LambdaEvent};
+use serde_json::Value;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    init_logging();
+    // Lambda's own variables, never a `.env` file: nothing is read from the task's directory.
+    let env = cityflow_storage::load_env(None)?;
+    let function = Function::from_env(&env).await.inspect_err(|e| {
+        tracing::error!("configuration refused at init: {e}");
+    })?;
+    tracing::info!(
+        mode = %function.config().mode,
+        mode_reason = %function.config().mode_reason,
+        csv = %function.config().csv_target(),
+        json = %function.config().json_target(),
+        metrics = %function.config().metrics_dir,
+        "initialised"
+    );
+    let function = &function;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        let span = tracing::info_span!("invocation", request_id = %event.context.request_id);
+        let _entered = span.enter();
+        match function.handle(&event.payload).await {
+            Ok(summary) => {
+                tracing::info!(dates = summary.dates.len(), "done");
+                Ok(serde_json::to_value(summary)?)
+            }
+            Err(e) => {
+                if let InvocationError::Export { summary, .. } = &e {
+                    // The failed invocation's answer is lost to the caller: log it whole.
+                    tracing::error!(summary = %serde_json::to_string(summary)?, "{e}");
+                } else {
+                    tracing::error!("{e}");
+                }
+                Err(lambda_runtime::Error::from(e.to_string()))
+            }
+        }
+    }))
+    .await
+}
+
+/// JSON lines on stdout (CloudWatch keeps them per request): timestamp, level, the span's
+/// request id and date, the message. `AWS_LAMBDA_LOG_LEVEL`, else `RUST_LOG`, else `info`.
+fn init_logging() {
+    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .map(|l| l.to_ascii_lowercase())
+        .unwrap_or_else(|_| "info".into());
+    let filter = tracing_subscriber::EnvFilter::try_new(&level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_current_span(true)
+        .with_span_list(false)
+        .with_target(false)
+        .with_env_filter(filter)
+        .try_init();
+}
