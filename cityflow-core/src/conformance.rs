@@ -291,6 +291,108 @@ pub async fn report_store_suite(store: &dyn ReportStore) {
         store.delete(d).await.unwrap();
     }
     assert!(store.list(DateRange::ALL).await.unwrap().is_empty());
+
+    newer_inputs_win(store).await;
+}
+
+/// An envelope of `date` built from inputs last modified at `newest_ms`.
+pub fn stored_from(date: NaiveDate, seed: u32, newest_ms: i64) -> StoredReport {
+    stored(date, seed).built_from(crate::Provenance::of(vec![crate::InputVersion {
+        location: format!("s3://inputs/metrics/bikes_metrics_{date}.json"),
+        size: 1000 + u64::from(seed),
+        version: format!("\"etag-{seed}\""),
+        modified_ms: newest_ms,
+    }]))
+}
+
+/// "Newer inputs win": a store keeps the report built from the newest inputs whatever the
+/// order of the writes, equal inputs rewrite, and envelopes that do not say replace as
+/// before.
+async fn newer_inputs_win(store: &dyn ReportStore) {
+    let name = store.describe();
+    let d = day("2031-02-01");
+    let (old_ms, new_ms) = (1_700_000_000_000, 1_700_000_060_000);
+
+    // Older after newer: refused, the newer kept.
+    let newer = stored_from(d, 21, new_ms);
+    store.put(&newer).await.expect("put of the newer");
+    let older = stored_from(d, 22, old_ms);
+    let err = store
+        .put(&older)
+        .await
+        .expect_err("an older build must be refused");
+    assert_eq!(err.kind(), ErrorKind::Superseded, "[{name}] {err}");
+    assert!(
+        err.to_string().contains("2031-02-01"),
+        "[{name}] the refusal names the date: {err}"
+    );
+    assert_eq!(
+        store.get(d).await.unwrap(),
+        newer,
+        "[{name}] the newer stays"
+    );
+
+    // Equal inputs rewrite (a second delivery of one event).
+    let again = stored_from(d, 23, new_ms);
+    store.put(&again).await.expect("equal inputs rewrite");
+    assert_eq!(
+        store.get(d).await.unwrap(),
+        again,
+        "[{name}] equal inputs rewrite"
+    );
+
+    // Newer after older: replaces.
+    let newest = stored_from(d, 24, new_ms + 1);
+    store.put(&newest).await.expect("a newer build replaces");
+    assert_eq!(
+        store.get(d).await.unwrap(),
+        newest,
+        "[{name}] newer replaces"
+    );
+
+    // An envelope that does not say replaces, and is replaced by anything.
+    let unsaid = stored(d, 25);
+    store
+        .put(&unsaid)
+        .await
+        .expect("an envelope without provenance replaces");
+    assert_eq!(store.get(d).await.unwrap(), unsaid);
+    store
+        .put(&older)
+        .await
+        .expect("anything replaces an envelope without provenance");
+    assert_eq!(store.get(d).await.unwrap(), older);
+
+    // Concurrent builds from different inputs: the newest wins, whatever the interleaving.
+    let d2 = day("2031-02-02");
+    let builds: Vec<StoredReport> = (0..6)
+        .map(|i| stored_from(d2, 30 + i, old_ms + i64::from((i * 7) % 6) * 1000))
+        .collect();
+    let results = join_all(builds.iter().map(|r| store.put(r))).await;
+    for r in &results {
+        if let Err(e) = r {
+            assert_eq!(
+                e.kind(),
+                ErrorKind::Superseded,
+                "[{name}] concurrent put: {e}"
+            );
+        }
+    }
+    let newest_ms = builds
+        .iter()
+        .map(|b| b.built_from.as_ref().unwrap().newest_modified_ms)
+        .max()
+        .unwrap();
+    let kept = store.get(d2).await.unwrap();
+    assert_eq!(
+        kept.built_from.as_ref().unwrap().newest_modified_ms,
+        newest_ms,
+        "[{name}] concurrent builds: the newest inputs win"
+    );
+    assert!(builds.contains(&kept), "[{name}] kept whole");
+    for day in [d, d2] {
+        store.delete(day).await.unwrap();
+    }
 }
 
 /// Runs every [`BlobSink`] check against `sink`, which must hold no blob at start.

@@ -33,6 +33,9 @@ pub enum ErrorKind {
     Config,
     /// Anything else the backend reported; not retryable as such.
     Backend,
+    /// The write was refused because the target holds a report built from newer inputs
+    /// (see [`crate::StoredReport::may_replace`]): nothing to do, not a failure.
+    Superseded,
 }
 
 impl fmt::Display for ErrorKind {
@@ -45,6 +48,7 @@ impl fmt::Display for ErrorKind {
             ErrorKind::InvalidInput => "invalid input",
             ErrorKind::Config => "configuration",
             ErrorKind::Backend => "backend",
+            ErrorKind::Superseded => "superseded",
         })
     }
 }
@@ -87,6 +91,18 @@ pub enum Error {
     #[error("{target}: {message}")]
     Config { target: String, message: String },
 
+    /// The target holds a report of the same day built from newer inputs: the write was
+    /// refused, the newer report kept.
+    #[error("{target} keeps the report for {date}, built from newer inputs (modified {stored_newest_ms} ms > {newest_ms} ms since the epoch)")]
+    Superseded {
+        target: String,
+        date: chrono::NaiveDate,
+        /// The newest input modification time of the refused report.
+        newest_ms: i64,
+        /// That of the stored one.
+        stored_newest_ms: i64,
+    },
+
     /// Any other failure reported by the backend.
     #[error("{target}: {message}")]
     Backend {
@@ -108,6 +124,7 @@ impl Error {
             Error::InvalidInput { .. } => ErrorKind::InvalidInput,
             Error::Config { .. } => ErrorKind::Config,
             Error::Backend { .. } => ErrorKind::Backend,
+            Error::Superseded { .. } => ErrorKind::Superseded,
         }
     }
 
@@ -131,6 +148,7 @@ impl Error {
             | Error::Unavailable { target, .. }
             | Error::InvalidInput { target, .. }
             | Error::Config { target, .. }
+            | Error::Superseded { target, .. }
             | Error::Backend { target, .. } => target,
         }
     }
@@ -156,6 +174,23 @@ impl Error {
         Error::Config {
             target: target.into(),
             message: message.into(),
+        }
+    }
+
+    /// The error of a store that keeps `stored` rather than `refused` (see
+    /// [`crate::StoredReport::may_replace`]).
+    pub fn superseded(
+        target: impl Into<String>,
+        refused: &crate::StoredReport,
+        stored: &crate::StoredReport,
+    ) -> Self {
+        let newest =
+            |r: &crate::StoredReport| r.built_from.as_ref().map_or(0, |p| p.newest_modified_ms);
+        Error::Superseded {
+            target: target.into(),
+            date: refused.date,
+            newest_ms: newest(refused),
+            stored_newest_ms: newest(stored),
         }
     }
 

@@ -23,10 +23,11 @@ use serde::{Deserialize, Deserializer};
 
 use crate::error::{Error, Result};
 use crate::model::{
-    ArcStats, CongestionAlert, DailyReport, Evolution, FailingSensor, Roadwork, SensorKind,
-    Severity, Summary, Timestamp, WeatherImpact, ZoneEntry, MAX_ALERTS, TOP_N,
+    ArcStats, CongestionAlert, DailyReport, Evolution, FailingSensor, InputVersion, Provenance,
+    Roadwork, SensorKind, Severity, Summary, Timestamp, WeatherImpact, ZoneEntry, MAX_ALERTS,
+    TOP_N,
 };
-use crate::store::InputSource;
+use crate::store::{InputData, InputSource};
 
 /// A report and what the generator has to say about how it was made.
 #[derive(Debug, Clone)]
@@ -36,6 +37,8 @@ pub struct Generated {
     pub warnings: Vec<String>,
     /// Where the inputs that were read are (paths, `s3://` URLs), in the order read.
     pub inputs: Vec<String>,
+    /// What the report was built from: each input's version, for "newer inputs win".
+    pub provenance: Provenance,
 }
 
 /// The metrics file kinds, in the order they are read.
@@ -129,10 +132,27 @@ pub fn generate_from_metrics_dir(
     let mut fetched = Vec::new();
     for kind in MetricsKind::ALL {
         let path = dir.join(kind.file_name(date));
+        let data = match read_metrics_file(&path)? {
+            Some(bytes) => {
+                let version = std::fs::metadata(&path)
+                    .map(|m| file_version(&path, &m))
+                    .map_err(|e| {
+                        Error::invalid_input(
+                            path.display().to_string(),
+                            format!("cannot be read: {e}"),
+                        )
+                    })?;
+                Some(InputData {
+                    bytes: bytes.into(),
+                    version,
+                })
+            }
+            None => None,
+        };
         fetched.push(Fetched {
             kind,
             location: path.display().to_string(),
-            bytes: read_metrics_file(&path)?,
+            data,
         });
     }
     assemble(&shown, date, generated_at, fetched)
@@ -152,17 +172,32 @@ pub async fn generate_from_source(
         fetched.push(Fetched {
             kind,
             location: source.location(&name),
-            bytes: source.read(&name).await?.map(|b| b.to_vec()),
+            data: source.read(&name).await?,
         });
     }
     assemble(&source.describe(), date, generated_at, fetched)
 }
 
-/// One metrics file looked for: where, and its bytes when it exists.
+/// One metrics file looked for: where, and its bytes and version when it exists.
 struct Fetched {
     kind: MetricsKind,
     location: String,
-    bytes: Option<Vec<u8>>,
+    data: Option<InputData>,
+}
+
+/// The version of a local file: its size and modification time.
+pub fn file_version(path: &Path, metadata: &std::fs::Metadata) -> InputVersion {
+    let modified = metadata
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .unwrap_or_default();
+    InputVersion {
+        location: path.display().to_string(),
+        size: metadata.len(),
+        version: format!("mtime:{}", modified.as_nanos()),
+        modified_ms: i64::try_from(modified.as_millis()).unwrap_or(i64::MAX),
+    }
 }
 
 /// The rules shared by every source: a missing file is a warning, no file at all an error.
@@ -174,9 +209,13 @@ fn assemble(
 ) -> Result<Generated> {
     let mut warnings = Vec::new();
     let mut read = Vec::new();
+    let mut versions = Vec::new();
     for f in fetched {
-        match f.bytes {
-            Some(bytes) => read.push((f.kind, f.location, bytes)),
+        match f.data {
+            Some(data) => {
+                versions.push(data.version);
+                read.push((f.kind, f.location, data.bytes));
+            }
             None => warnings.push(format!("{} not found: {}", f.location, f.kind.sections())),
         }
     }
@@ -203,6 +242,7 @@ fn assemble(
         report,
         warnings,
         inputs: read.into_iter().map(|(_, location, _)| location).collect(),
+        provenance: Provenance::of(versions),
     })
 }
 
@@ -283,8 +323,9 @@ pub fn generate_from_metrics(
 pub async fn add_metrics_sections(
     source: &dyn InputSource,
     report: &mut DailyReport,
-) -> Result<Vec<String>> {
+) -> Result<MetricsSections> {
     let mut warnings = Vec::new();
+    let mut inputs = Vec::new();
     let date = report.date;
     let mut parsed = Vec::new();
     for kind in [
@@ -295,7 +336,10 @@ pub async fn add_metrics_sections(
         let name = kind.file_name(date);
         let location = source.location(&name);
         match source.read(&name).await? {
-            Some(b) => parsed.push((kind, location, b)),
+            Some(data) => {
+                inputs.push(data.version);
+                parsed.push((kind, location, data.bytes));
+            }
             None => warnings.push(format!("{location} not found: {}", kind.sections())),
         }
     }
@@ -309,7 +353,15 @@ pub async fn add_metrics_sections(
         }
     }
     apply_other_sections(report, bikes, weather, chantiers);
-    Ok(warnings)
+    Ok(MetricsSections { warnings, inputs })
+}
+
+/// What [`add_metrics_sections`] found: warnings for the missing files, versions of the
+/// files read.
+#[derive(Debug, Clone, Default)]
+pub struct MetricsSections {
+    pub warnings: Vec<String>,
+    pub inputs: Vec<InputVersion>,
 }
 
 /// The sections that come from the bikes, weather and chantiers files, whatever the road

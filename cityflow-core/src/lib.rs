@@ -33,16 +33,16 @@ pub mod conformance;
 pub use aws_settings::{AwsSettings, StaticCredentials};
 pub use error::{redact_url, BoxError, Error, ErrorKind, Result};
 pub use generate::{
-    add_metrics_sections, generate_from_metrics, generate_from_metrics_dir, generate_from_source,
-    read_metrics_file, Generated, MetricsInput, MetricsKind,
+    add_metrics_sections, file_version, generate_from_metrics, generate_from_metrics_dir,
+    generate_from_source, read_metrics_file, Generated, MetricsInput, MetricsKind, MetricsSections,
 };
 pub use model::{
     parse_date, report_id, ArcStats, CongestionAlert, DailyReport, Evolution, FailingSensor,
-    Roadwork, SensorKind, Severity, StoredReport, Summary, Timestamp, WeatherImpact, ZoneEntry,
-    ZoneStats, MAX_ALERTS, TOP_N,
+    InputVersion, Provenance, Roadwork, SensorKind, Severity, StoredReport, Summary, Timestamp,
+    WeatherImpact, ZoneEntry, ZoneStats, MAX_ALERTS, TOP_N,
 };
 pub use render::render_csv;
 pub use store::{
-    BlobKey, BlobSink, BlobSinkExt, DateRange, InputLocation, InputSource, InputStream,
+    BlobKey, BlobSink, BlobSinkExt, DateRange, InputData, InputLocation, InputSource, InputStream,
     ReportStore, ReportStoreExt, SetupAction, CSV_CONTENT_TYPE,
 };

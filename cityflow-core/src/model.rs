@@ -270,6 +270,10 @@ pub struct StoredReport {
     /// When the report was exported.
     pub timestamp: Timestamp,
     pub report: DailyReport,
+    /// What the report was built from; absent in reports stored before it was recorded and
+    /// in reports saved by callers that do not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub built_from: Option<Provenance>,
 }
 
 impl StoredReport {
@@ -280,8 +284,59 @@ impl StoredReport {
             date: report.date,
             timestamp,
             report,
+            built_from: None,
         }
     }
+
+    /// The same envelope, recording what the report was built from.
+    pub fn built_from(mut self, provenance: Provenance) -> Self {
+        self.built_from = Some(provenance);
+        self
+    }
+
+    /// Whether `self` may replace `stored`: unless both say what they were built from and
+    /// `stored` was built from strictly newer inputs. Equal inputs rewrite the same content;
+    /// an envelope that does not say (older reports, library callers) replaces and is replaced
+    /// as before.
+    pub fn may_replace(&self, stored: &StoredReport) -> bool {
+        match (&self.built_from, &stored.built_from) {
+            (Some(new), Some(old)) => new.newest_modified_ms >= old.newest_modified_ms,
+            _ => true,
+        }
+    }
+}
+
+/// What a report was built from: every input read, and the newest modification time among
+/// them, which orders two builds of the same day ("newer inputs win").
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Provenance {
+    pub inputs: Vec<InputVersion>,
+    /// The newest `modified_ms` of `inputs`, milliseconds since 1970-01-01 UTC.
+    pub newest_modified_ms: i64,
+}
+
+impl Provenance {
+    /// The provenance of `inputs` (their newest modification time computed).
+    pub fn of(inputs: Vec<InputVersion>) -> Self {
+        let newest_modified_ms = inputs.iter().map(|i| i.modified_ms).max().unwrap_or(0);
+        Provenance {
+            inputs,
+            newest_modified_ms,
+        }
+    }
+}
+
+/// One input as it was read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputVersion {
+    /// Where it was (`s3://bucket/metrics/bikes_metrics_D.json`, a path).
+    pub location: String,
+    /// Its size in bytes, as stored.
+    pub size: u64,
+    /// Its version: the S3 ETag, or the file's modification time in nanoseconds.
+    pub version: String,
+    /// When it was last modified, milliseconds since 1970-01-01 UTC.
+    pub modified_ms: i64,
 }
 
 /// `daily_report_YYYY-MM-DD`: the identity of a day's report in every store.

@@ -52,8 +52,12 @@ impl DateRange {
 /// Where JSON reports are kept: one document per date, saved by upsert.
 ///
 /// Implementations must make `put` idempotent (saving a date again replaces the previous
-/// document: one document per date, however many runs, concurrent or not) and all-or-nothing
-/// (a failed or interrupted `put` leaves the previous document or none, never a partial one).
+/// document: one document per date, however many runs, concurrent or not), all-or-nothing
+/// (a failed or interrupted `put` leaves the previous document or none, never a partial one)
+/// and ordered by inputs: a `put` whose envelope may not replace the stored one
+/// ([`StoredReport::may_replace`]: the stored report was built from newer inputs) is refused
+/// with [`Error::Superseded`], atomically with the comparison (a condition of the write, not
+/// a read before it), so that after any interleaving the newest inputs win.
 #[async_trait]
 pub trait ReportStore: Send + Sync + fmt::Debug {
     /// Saves the report of `report.date`, replacing any previous one. Returns where it went,
@@ -141,8 +145,9 @@ pub trait BlobSink: Send + Sync + fmt::Debug {
 /// metrics files, or the raw open-data export. Names are relative to the source's root.
 #[async_trait]
 pub trait InputSource: Send + Sync + fmt::Debug {
-    /// The whole input `name` (a metrics file: small); `Ok(None)` when it does not exist.
-    async fn read(&self, name: &str) -> Result<Option<Bytes>>;
+    /// The whole input `name` (a metrics file: small) and its version; `Ok(None)` when it
+    /// does not exist.
+    async fn read(&self, name: &str) -> Result<Option<InputData>>;
 
     /// Opens `name` to be streamed by a parser on its own thread (a raw export of several
     /// gigabytes): never the whole input in memory. A missing input is
@@ -158,17 +163,26 @@ pub trait InputSource: Send + Sync + fmt::Debug {
     fn describe(&self) -> String;
 }
 
-/// An input opened for streaming: a blocking reader and its size when known.
+/// A whole input and the version that was read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputData {
+    pub bytes: Bytes,
+    pub version: crate::InputVersion,
+}
+
+/// An input opened for streaming: a blocking reader, its size when known, its version.
 pub struct InputStream {
     pub reader: Box<dyn std::io::Read + Send>,
     /// Bytes in the input as stored (compressed bytes for gzip), for progress; 0 if unknown.
     pub size: u64,
+    pub version: crate::InputVersion,
 }
 
 impl fmt::Debug for InputStream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("InputStream")
             .field("size", &self.size)
+            .field("version", &self.version)
             .finish_non_exhaustive()
     }
 }

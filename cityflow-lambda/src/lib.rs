@@ -248,6 +248,9 @@ impl Function {
                 )
             })
             .collect();
+        if let (true, Some(why)) = (failures.is_empty(), export.superseded()) {
+            return self.result(export.date, Status::Skipped, Some(why.to_string()));
+        }
         if failures.is_empty() {
             let reason = (!export.warnings.is_empty()).then(|| export.warnings.join("; "));
             self.result(export.date, Status::Exported, reason)

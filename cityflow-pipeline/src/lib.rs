@@ -21,7 +21,8 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use cityflow_core::{
     add_metrics_sections, generate_from_source, render_csv, BlobKey, BlobSinkExt, DailyReport,
-    Error, Generated, InputSource, ReportStoreExt, Result, Timestamp,
+    Error, ErrorKind, Generated, InputSource, InputVersion, Provenance, Result, StoredReport,
+    Timestamp,
 };
 use cityflow_ingest::{ingest_reader, DaySelection, Ingested, Progress};
 use cityflow_storage::Storage;
@@ -47,6 +48,10 @@ pub struct TargetOutcome {
     /// The kind of the error (`unavailable`, `configuration`, …), for callers that decide.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_kind: Option<String>,
+    /// Why nothing was written although nothing failed: the target keeps a report built
+    /// from newer inputs (the CSV follows its JSON).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
 }
 
 impl TargetOutcome {
@@ -63,6 +68,20 @@ impl TargetOutcome {
             location,
             error,
             error_kind,
+            skipped: None,
+        }
+    }
+
+    fn skipped(format: &'static str, backend: String, target: String, why: String) -> Self {
+        TargetOutcome {
+            format,
+            backend,
+            target,
+            ok: true,
+            location: None,
+            error: None,
+            error_kind: None,
+            skipped: Some(why),
         }
     }
 }
@@ -77,9 +96,14 @@ pub struct DayExport {
 }
 
 impl DayExport {
-    /// Both targets succeeded.
+    /// Both targets succeeded (or had nothing to do).
     pub fn ok(&self) -> bool {
         self.csv.ok && self.json.ok
+    }
+
+    /// The stored report was built from newer inputs: nothing was written, nothing failed.
+    pub fn superseded(&self) -> Option<&str> {
+        self.json.skipped.as_deref()
     }
 
     /// Both targets not written, for one reason found before any write (an input of the day).
@@ -92,6 +116,7 @@ impl DayExport {
             location: None,
             error: Some(e.to_string()),
             error_kind: Some(e.kind().to_string()),
+            skipped: None,
         };
         DayExport {
             date,
@@ -110,31 +135,99 @@ fn json_backend(storage: &Storage) -> String {
     storage.json_backend.label().to_lowercase()
 }
 
-/// Exports `report`: its CSV rendering to the blob sink and its JSON envelope (stamped now)
-/// to the report store, both at once. Each target's failure is in its outcome, never an
-/// early return: the caller always learns what happened to both.
-pub async fn export_report(storage: &Storage, report: &DailyReport) -> DayExport {
-    let csv = render_csv(report);
-    let (csv_result, json_result) = tokio::join!(
-        storage.blobs.put_report_csv(report.date, csv),
-        storage.reports.put_report(report, Timestamp::now())
-    );
+/// How many times the CSV is rewritten to follow its JSON under concurrent writers.
+const CSV_FOLLOW_ROUNDS: usize = 5;
+
+/// Exports `report`, built from `provenance` (when known), to both targets.
+///
+/// The JSON goes first, as a conditional write: a store holding the day's report built from
+/// newer inputs refuses it ([`cityflow_core::ErrorKind::Superseded`]), and then neither
+/// target is written — both outcomes say `skipped`, nothing failed. When the JSON is written,
+/// the CSV follows it: the CSV is written, then the stored JSON read back; while it is not
+/// the one just written (a newer build landed meanwhile), the CSV is rewritten from the
+/// stored report, so that after any interleaving of writers both reflect the newest inputs.
+/// When the JSON target fails, the CSV is still written (the targets are independent). Each
+/// target's failure is in its outcome, never an early return.
+pub async fn export_report(
+    storage: &Storage,
+    report: &DailyReport,
+    provenance: Option<Provenance>,
+) -> DayExport {
+    let (csv_backend, json_backend) = (csv_backend(storage), json_backend(storage));
+    let (csv_target, json_target) = (storage.blobs.describe(), storage.reports.describe());
+    let mut envelope = StoredReport::new(report.clone(), Timestamp::now());
+    if let Some(p) = provenance {
+        envelope = envelope.built_from(p);
+    }
+    let json_result = storage.reports.put(&envelope).await;
+    let (csv, json) = match json_result {
+        Err(e) if e.kind() == ErrorKind::Superseded => {
+            let why = e.to_string();
+            (
+                TargetOutcome::skipped(
+                    "csv",
+                    csv_backend,
+                    csv_target,
+                    format!("follows its JSON: {why}"),
+                ),
+                TargetOutcome::skipped("json", json_backend, json_target, why),
+            )
+        }
+        Err(e) => {
+            let csv = storage
+                .blobs
+                .put_report_csv(report.date, render_csv(report))
+                .await;
+            (
+                TargetOutcome::new("csv", csv_backend, csv_target, csv),
+                TargetOutcome::new("json", json_backend, json_target, Err(e)),
+            )
+        }
+        Ok(location) => {
+            let csv = csv_following_json(storage, &envelope).await;
+            (
+                TargetOutcome::new("csv", csv_backend, csv_target, csv),
+                TargetOutcome::new("json", json_backend, json_target, Ok(location)),
+            )
+        }
+    };
     DayExport {
         date: report.date,
-        csv: TargetOutcome::new(
-            "csv",
-            csv_backend(storage),
-            storage.blobs.describe(),
-            csv_result,
-        ),
-        json: TargetOutcome::new(
-            "json",
-            json_backend(storage),
-            storage.reports.describe(),
-            json_result,
-        ),
+        csv,
+        json,
         warnings: Vec::new(),
     }
+}
+
+/// Writes the CSV of `written` (just stored), then makes it follow the stored JSON.
+async fn csv_following_json(storage: &Storage, written: &StoredReport) -> Result<String> {
+    let date = written.date;
+    let mut location = storage
+        .blobs
+        .put_report_csv(date, render_csv(&written.report))
+        .await?;
+    let mut rendered = written.clone();
+    for _ in 0..CSV_FOLLOW_ROUNDS {
+        let stored = storage.reports.get(date).await?;
+        if stored == rendered {
+            return Ok(location);
+        }
+        // Another writer stored the day meanwhile (from newer inputs, since ours was
+        // accepted): its CSV may have landed before ours. Render what is stored.
+        tracing::info!(%date, "the stored report changed while its CSV was written; following it");
+        location = storage
+            .blobs
+            .put_report_csv(date, render_csv(&stored.report))
+            .await?;
+        rendered = stored;
+    }
+    Err(Error::Unavailable {
+        target: storage.blobs.describe(),
+        message: format!(
+            "the report for {date} kept changing while its CSV was written ({CSV_FOLLOW_ROUNDS}              rounds); run again"
+        ),
+        source: None,
+    })
 }
 
 /// Where a report would be written: the CSV's location and the JSON's target.
@@ -187,7 +280,8 @@ pub async fn metrics_day(
         render_csv(&generated.report);
         None
     } else {
-        let mut export = export_report(storage, &generated.report).await;
+        let provenance = Some(generated.provenance.clone());
+        let mut export = export_report(storage, &generated.report, provenance).await;
         export.warnings = generated.warnings.clone();
         log_failures(&export);
         Some(export)
@@ -196,6 +290,9 @@ pub async fn metrics_day(
 }
 
 fn log_failures(export: &DayExport) {
+    if let Some(why) = export.superseded() {
+        tracing::info!(date = %export.date, "not replaced: {why}");
+    }
     for failed in [&export.csv, &export.json].into_iter().filter(|o| !o.ok) {
         tracing::error!(
             date = %export.date,
@@ -218,6 +315,8 @@ pub struct ComptagesRead {
     /// The selected days without any row: skipped (a range only).
     pub days_without_rows: Vec<NaiveDate>,
     pub read_seconds: f64,
+    /// The export's version, as it was opened.
+    pub version: InputVersion,
 }
 
 /// Streams `name` from `source` once (plain or gzip, decoded on the fly; never the whole
@@ -233,6 +332,7 @@ pub async fn read_comptages(
 ) -> Result<ComptagesRead> {
     let input = source.location(name);
     let stream = source.open(name).await?;
+    let version = stream.version.clone();
     let started = std::time::Instant::now();
     let path = input.clone();
     let ingested = tokio::task::spawn_blocking(move || {
@@ -288,22 +388,26 @@ pub async fn read_comptages(
         days,
         days_without_rows,
         read_seconds,
+        version,
     })
 }
 
 /// The report of `date` from `read`, with the bikes, weather and chantiers sections from
-/// `metrics` when given; the warnings of missing metrics files.
+/// `metrics` when given; what it was built from; the warnings of missing metrics files.
 pub async fn comptages_report(
     read: &ComptagesRead,
     date: NaiveDate,
     metrics: Option<&dyn InputSource>,
-) -> Result<(DailyReport, Vec<String>)> {
+) -> Result<(DailyReport, Provenance, Vec<String>)> {
     let mut report = read.ingested.report(date, Timestamp::now());
-    let warnings = match metrics {
-        Some(source) => add_metrics_sections(source, &mut report).await?,
-        None => Vec::new(),
-    };
-    Ok((report, warnings))
+    let mut inputs = vec![read.version.clone()];
+    let mut warnings = Vec::new();
+    if let Some(source) = metrics {
+        let sections = add_metrics_sections(source, &mut report).await?;
+        inputs.extend(sections.inputs);
+        warnings = sections.warnings;
+    }
+    Ok((report, Provenance::of(inputs), warnings))
 }
 
 /// Every day of a comptages run, exported.
@@ -339,9 +443,9 @@ pub async fn export_comptages(
             let metrics = metrics.clone();
             async move {
                 let export = match comptages_report(read, date, metrics.as_deref()).await {
-                    Ok((report, warnings)) => DayExport {
+                    Ok((report, provenance, warnings)) => DayExport {
                         warnings,
-                        ..export_report(storage, &report).await
+                        ..export_report(storage, &report, Some(provenance)).await
                     },
                     Err(e) => DayExport::not_attempted(storage, date, &e),
                 };
@@ -378,7 +482,7 @@ pub async fn dry_run_comptages(
     metrics: Option<&dyn InputSource>,
 ) -> Result<()> {
     for d in &read.days {
-        let (report, _) = comptages_report(read, *d, metrics).await?;
+        let (report, _, _) = comptages_report(read, *d, metrics).await?;
         render_csv(&report);
     }
     Ok(())

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::primitives::ByteStream;
 use bytes::{Buf, Bytes};
-use cityflow_core::{Error, InputSource, InputStream, Result};
+use cityflow_core::{Error, InputData, InputSource, InputStream, InputVersion, Result};
 use tokio::sync::OnceCell;
 
 use crate::config::AwsConfig;
@@ -99,7 +99,7 @@ impl S3InputSource {
 
 #[async_trait]
 impl InputSource for S3InputSource {
-    async fn read(&self, name: &str) -> Result<Option<Bytes>> {
+    async fn read(&self, name: &str) -> Result<Option<InputData>> {
         let key = self.object_key(name);
         let output = match self
             .client()
@@ -114,6 +114,7 @@ impl InputSource for S3InputSource {
             Err(e) if e.code() == Some("NoSuchKey") => return Ok(None),
             Err(e) => return Err(self.error(e, name)),
         };
+        let version = version_of(self.location(name), &output);
         let body = output
             .body
             .collect()
@@ -123,7 +124,10 @@ impl InputSource for S3InputSource {
                 message: format!("the download of {} was cut: {e}", self.location(name)),
                 source: None,
             })?;
-        Ok(Some(body.into_bytes()))
+        Ok(Some(InputData {
+            bytes: body.into_bytes(),
+            version,
+        }))
     }
 
     async fn open(&self, name: &str) -> Result<InputStream> {
@@ -147,6 +151,7 @@ impl InputSource for S3InputSource {
             Err(e) => return Err(self.error(e, name)),
         };
         let size = output.content_length().unwrap_or(0).max(0) as u64;
+        let version = version_of(self.location(name), &output);
         let reader = ObjectReader {
             runtime: tokio::runtime::Handle::current(),
             client: self.client().await.clone(),
@@ -167,6 +172,7 @@ impl InputSource for S3InputSource {
         Ok(InputStream {
             reader: Box::new(reader),
             size,
+            version,
         })
     }
 
@@ -179,6 +185,22 @@ impl InputSource for S3InputSource {
             Some(endpoint) => format!("S3 bucket {} at {endpoint}", self.bucket),
             None => format!("S3 bucket {} in {}", self.bucket, self.config.region),
         }
+    }
+}
+
+/// The version of an object as a GET answered it: size, ETag, last modification.
+fn version_of(
+    location: String,
+    output: &aws_sdk_s3::operation::get_object::GetObjectOutput,
+) -> InputVersion {
+    InputVersion {
+        location,
+        size: output.content_length().unwrap_or(0).max(0) as u64,
+        version: output.e_tag().unwrap_or_default().to_string(),
+        modified_ms: output
+            .last_modified()
+            .and_then(|t| t.to_millis().ok())
+            .unwrap_or(0),
     }
 }
 

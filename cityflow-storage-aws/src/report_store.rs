@@ -122,6 +122,20 @@ impl DynamoReportStore {
                 ))
             })?;
         item.insert("report".into(), map);
+        if let Some(p) = &report.built_from {
+            let provenance = serde_dynamo::to_attribute_value(p).map_err(|e| {
+                self.backend(format!(
+                    "cannot convert the provenance of {}: {e}",
+                    report.date
+                ))
+            })?;
+            item.insert("built_from".into(), provenance);
+            // A top-level number, for the write's condition.
+            item.insert(
+                "inputs_newest_ms".into(),
+                AttributeValue::N(p.newest_modified_ms.to_string()),
+            );
+        }
         if item_size(&item) <= MAX_ITEM_BYTES {
             return Ok(item);
         }
@@ -190,11 +204,20 @@ impl DynamoReportStore {
                 )))
             }
         };
+        let built_from = match item.remove("built_from") {
+            Some(value) => Some(serde_dynamo::from_attribute_value(value).map_err(|e| {
+                self.backend(format!(
+                    "the item for {date} has an unreadable `built_from`: {e}"
+                ))
+            })?),
+            None => None,
+        };
         Ok(StoredReport {
             report_id,
             date,
             timestamp,
             report,
+            built_from,
         })
     }
 
@@ -236,15 +259,28 @@ impl ReportStore for DynamoReportStore {
         let what = format!("save the report for {}", report.date);
         // PutItem replaces the whole item: one item per date, and an interrupted write
         // leaves the previous item whole.
-        match self
+        let mut request = self
             .client()
             .await
             .put_item()
             .table_name(&self.config.dynamodb_table)
-            .set_item(Some(item))
-            .send()
-            .await
-        {
+            .set_item(Some(item));
+        if let Some(p) = &report.built_from {
+            // Newer inputs win, as a condition of the write.
+            request = request
+                .condition_expression(
+                    "attribute_not_exists(inputs_newest_ms) OR inputs_newest_ms <= :newest",
+                )
+                .expression_attribute_values(
+                    ":newest",
+                    AttributeValue::N(p.newest_modified_ms.to_string()),
+                );
+        }
+        match request.send().await {
+            Err(e) if e.code() == Some("ConditionalCheckFailedException") => {
+                let stored = self.get(report.date).await?;
+                Err(Error::superseded(self.describe(), report, &stored))
+            }
             Ok(_) => Ok(format!(
                 "dynamodb://{}/{}",
                 self.config.dynamodb_table, report.report_id

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use cityflow_core::{Error, InputSource, InputStream, Result};
+use cityflow_core::{file_version, Error, InputData, InputSource, InputStream, Result};
 
 use crate::atomic::blocking;
 
@@ -56,11 +56,20 @@ impl FsInputSource {
 
 #[async_trait]
 impl InputSource for FsInputSource {
-    async fn read(&self, name: &str) -> Result<Option<Bytes>> {
+    async fn read(&self, name: &str) -> Result<Option<InputData>> {
         let (dir, path, label) = (self.dir.clone(), self.path_of(name), self.label);
         blocking(&self.dir, move || {
             Self::check_dir(&dir, label)?;
-            Ok(cityflow_core::read_metrics_file(&path)?.map(Bytes::from))
+            let Some(bytes) = cityflow_core::read_metrics_file(&path)? else {
+                return Ok(None);
+            };
+            let metadata = std::fs::metadata(&path).map_err(|e| {
+                Error::invalid_input(path.display().to_string(), format!("cannot be read: {e}"))
+            })?;
+            Ok(Some(InputData {
+                bytes: Bytes::from(bytes),
+                version: file_version(&path, &metadata),
+            }))
         })
         .await
     }
@@ -72,10 +81,13 @@ impl InputSource for FsInputSource {
             // A missing input is the caller's mistake, like any unreadable one.
             let file = std::fs::File::open(&path)
                 .map_err(|e| Error::invalid_input(shown.clone(), e.to_string()))?;
-            let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+            let metadata = file
+                .metadata()
+                .map_err(|e| Error::invalid_input(shown.clone(), e.to_string()))?;
             Ok(InputStream {
                 reader: Box::new(file),
-                size,
+                size: metadata.len(),
+                version: file_version(&path, &metadata),
             })
         })
         .await
@@ -101,7 +113,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("a.json"), b"{}").unwrap();
         let source = FsInputSource::new(dir.path(), "metrics directory");
-        assert_eq!(source.read("a.json").await.unwrap().unwrap(), "{}");
+        let data = source.read("a.json").await.unwrap().unwrap();
+        assert_eq!(data.bytes, "{}");
+        assert_eq!(data.version.size, 2);
+        assert!(
+            data.version.modified_ms > 1_600_000_000_000,
+            "{:?}",
+            data.version
+        );
         assert_eq!(source.read("b.json").await.unwrap(), None);
         let mut text = String::new();
         let stream = source.open("a.json").await.unwrap();

@@ -32,6 +32,44 @@ impl FsReportStore {
     }
 }
 
+/// The envelope stored at `path`, if any. One that cannot be read as an envelope (written by
+/// hand, or by another tool) says nothing about its inputs: it is replaced.
+fn read_envelope(path: &Path) -> Result<Option<StoredReport>> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(serde_json::from_slice(&bytes).ok()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io_error(path, "stored report", "read", e)),
+    }
+}
+
+/// An exclusive `flock` on a directory, released when dropped (or when the process dies).
+struct DirLock(std::fs::File);
+
+impl DirLock {
+    fn exclusive(dir: &Path) -> Result<DirLock> {
+        use std::os::fd::AsRawFd;
+        let file = std::fs::File::open(dir).map_err(|e| io_error(dir, "directory", "open", e))?;
+        loop {
+            // SAFETY: a valid descriptor owned by `file`, which outlives the lock.
+            if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } == 0 {
+                return Ok(DirLock(file));
+            }
+            let e = std::io::Error::last_os_error();
+            if e.kind() != std::io::ErrorKind::Interrupted {
+                return Err(io_error(dir, "directory", "lock", e));
+            }
+        }
+    }
+}
+
+impl Drop for DirLock {
+    fn drop(&mut self) {
+        use std::os::fd::AsRawFd;
+        // SAFETY: as above; closing the file would release the lock too.
+        unsafe { libc::flock(self.0.as_raw_fd(), libc::LOCK_UN) };
+    }
+}
+
 /// `daily_report_YYYY-MM-DD.json` → the date.
 fn date_of_file_name(name: &str) -> Option<NaiveDate> {
     let date = name.strip_prefix("daily_report_")?.strip_suffix(".json")?;
@@ -52,7 +90,24 @@ impl ReportStore for FsReportStore {
         bytes.push(b'\n');
         let what = format!("report for {}", report.date);
         let target = path.clone();
+        let root = self.root.clone();
+        let report = report.clone();
         blocking(&path, move || {
+            std::fs::create_dir_all(&root)
+                .map_err(|e| io_error(&root, "directory", "create", e))?;
+            // Compare and replace under an exclusive lock on the directory (held by every
+            // writer of this store, across processes), so that "keep the newer inputs" is a
+            // condition of the write, not a read racing with another writer.
+            let _lock = DirLock::exclusive(&root)?;
+            if let Some(stored) = read_envelope(&target)? {
+                if !report.may_replace(&stored) {
+                    return Err(Error::superseded(
+                        target.display().to_string(),
+                        &report,
+                        &stored,
+                    ));
+                }
+            }
             write_atomic(&target, &bytes).map_err(|e| io_error(&target, &what, "write", e))?;
             Ok(target.display().to_string())
         })

@@ -214,10 +214,23 @@ impl ReportStore for MongoReportStore {
             });
         }
         let coll = self.collection().await?;
-        let filter = doc! { "date": date_key(report.date) };
+        // Newer inputs win, as a condition of the write: the filter matches the day's document
+        // only when it was not built from newer inputs. When it was, the upsert inserts, the
+        // unique index on `date` refuses, and the stored document says why.
+        let filter = match &report.built_from {
+            Some(p) => doc! {
+                "date": date_key(report.date),
+                "$or": [
+                    { "built_from": null },
+                    { "built_from.newest_modified_ms": { "$lte": p.newest_modified_ms } },
+                ],
+            },
+            None => doc! { "date": date_key(report.date) },
+        };
         // Two concurrent upserts of a new date can both miss the filter and both insert; the
         // unique index on `date` rejects the second, which then finds the document and
-        // replaces it. Bounded, because each attempt either matches or inserts.
+        // replaces it (or is superseded by it). Bounded, because each attempt either
+        // matches or inserts.
         let mut attempts = 0;
         loop {
             attempts += 1;
@@ -228,7 +241,14 @@ impl ReportStore for MongoReportStore {
                 .await;
             match result {
                 Ok(_) => break,
-                Err(Error::AlreadyExists { .. }) if attempts < 5 => continue,
+                Err(Error::AlreadyExists { .. }) if attempts < 5 => {
+                    if let Ok(stored) = self.get(report.date).await {
+                        if !report.may_replace(&stored) {
+                            return Err(Error::superseded(self.target(), report, &stored));
+                        }
+                    }
+                    continue;
+                }
                 Err(e) => return Err(e),
             }
         }

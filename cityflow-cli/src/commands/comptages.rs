@@ -57,6 +57,8 @@ struct Outcome<'a> {
     location: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    skipped: Option<&'a str>,
 }
 
 impl<'a> From<&'a TargetOutcome> for Outcome<'a> {
@@ -65,6 +67,7 @@ impl<'a> From<&'a TargetOutcome> for Outcome<'a> {
             ok: o.ok,
             location: o.location.as_deref(),
             error: o.error.as_deref(),
+            skipped: o.skipped.as_deref(),
         }
     }
 }
@@ -198,6 +201,9 @@ pub async fn generate(ctx: &Context, args: GenerateArgs) -> Result<u8, Failure> 
         for e in exports {
             let shown = |o: &TargetOutcome| match &o.location {
                 Some(l) => l.clone(),
+                None if o.skipped.is_some() => {
+                    "↷ (entrées plus récentes déjà exportées)".to_string()
+                }
                 None if o.ok => "✓".to_string(),
                 None => "✗".to_string(),
             };

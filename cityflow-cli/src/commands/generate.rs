@@ -77,16 +77,22 @@ fn print_human(
     println!("Rapport quotidien du {}", export.date);
     println!("  ✓ {inputs} fichier(s) métriques lu(s) depuis {location}");
     println!("\n[Export CSV] → {}", ctx.config.csv_target());
-    match (&export.csv.location, &export.csv.error) {
-        (Some(loc), _) => println!("✓ Rapport CSV: {loc}"),
-        (_, Some(err)) => println!("✗ Échec de l'export CSV: {err}"),
+    match (&export.csv.location, &export.csv.error, &export.csv.skipped) {
+        (Some(loc), _, _) => println!("✓ Rapport CSV: {loc}"),
+        (_, Some(err), _) => println!("✗ Échec de l'export CSV: {err}"),
+        (_, _, Some(why)) => println!("↷ Rapport CSV non remplacé: {why}"),
         _ => {}
     }
     let label = storage.json_backend.label();
     println!("\n[Export JSON] → {label}");
-    match (&export.json.location, &export.json.error) {
-        (Some(loc), _) => println!("✓ Rapport JSON exporté vers {label}: {loc}"),
-        (_, Some(err)) => println!("✗ Échec de l'export JSON vers {label}: {err}"),
+    match (
+        &export.json.location,
+        &export.json.error,
+        &export.json.skipped,
+    ) {
+        (Some(loc), _, _) => println!("✓ Rapport JSON exporté vers {label}: {loc}"),
+        (_, Some(err), _) => println!("✗ Échec de l'export JSON vers {label}: {err}"),
+        (_, _, Some(why)) => println!("↷ Rapport JSON non remplacé ({label}): {why}"),
         _ => {}
     }
     banner(ctx, storage, &export.csv, &export.json);
