@@ -288,7 +288,8 @@ fn simulate(dir: &Path, name: &str) -> PathBuf {
 }
 
 /// The stored reports and CSVs of a files-only run in `dir`, by file name, with the
-/// generation and export times (which differ from run to run) set to one value.
+/// generation and export times (which differ from run to run) set to one value and the
+/// provenance (a path or an `s3://` URL) left out.
 fn exported(dir: &Path) -> Vec<(String, String)> {
     files_under(&dir.join("output/reports"))
         .into_iter()
@@ -299,6 +300,8 @@ fn exported(dir: &Path) -> Vec<(String, String)> {
                 let mut stored: StoredReport = serde_json::from_str(&body).unwrap();
                 stored.timestamp = cityflow_core::Timestamp::parse("2025-01-01T00:00:00Z").unwrap();
                 stored.report.generated_at = stored.timestamp;
+                // Where the input was read from differs by design; the figures must not.
+                stored.built_from = None;
                 serde_json::to_string_pretty(&stored).unwrap()
             } else {
                 body
@@ -346,6 +349,22 @@ fn comptages_streamed_from_s3_give_the_same_reports_as_the_local_file() {
         let v: serde_json::Value = serde_json::from_slice(&from_s3.stdout).unwrap();
         assert_eq!(v["input"], url.as_str());
         assert_eq!(v["exports"].as_array().unwrap().len(), 4, "{name}");
+        // The envelope records the object it was built from.
+        let stored: StoredReport = serde_json::from_slice(
+            &std::fs::read(remote.join("output/reports/daily_report_2025-10-26.json")).unwrap(),
+        )
+        .unwrap();
+        let built_from = stored.built_from.expect("provenance recorded");
+        assert_eq!(built_from.inputs.len(), 1);
+        assert_eq!(built_from.inputs[0].location, url);
+        assert!(
+            built_from.inputs[0].version.starts_with('"'),
+            "an ETag: {built_from:?}"
+        );
+        assert!(
+            built_from.newest_modified_ms > 1_700_000_000_000,
+            "{built_from:?}"
+        );
         let (a, b) = (exported(&local), exported(&remote));
         assert_eq!(a.len(), 8, "{name}: 4 days, CSV and JSON");
         assert_eq!(a, b, "{name}: S3 and disk give the same reports");
