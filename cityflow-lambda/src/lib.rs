@@ -27,6 +27,7 @@ use cityflow_pipeline::{export_comptages, metrics_day, read_comptages, DayExport
 use cityflow_storage::{EnvMap, JsonBackend, Storage, StorageConfig};
 use serde::Serialize;
 use serde_json::Value;
+use tracing::Instrument;
 
 pub use event::{plan, BadEvent, Inputs, Job, Plan};
 
@@ -49,6 +50,18 @@ pub enum InvocationError {
         first: String,
         summary: Box<Summary>,
     },
+}
+
+impl InvocationError {
+    /// The error type Lambda reports (`errorType`): `BadEvent`, `InputError` or
+    /// `ExportFailed`.
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            InvocationError::BadEvent(_) => "BadEvent",
+            InvocationError::Input(_) => "InputError",
+            InvocationError::Export { .. } => "ExportFailed",
+        }
+    }
 }
 
 /// What happened to one date.
@@ -182,8 +195,16 @@ impl Function {
         date: NaiveDate,
         dry_run: bool,
     ) -> Result<DateResult, InvocationError> {
-        let span = tracing::info_span!("date", %date);
-        let _entered = span.enter();
+        self.metrics_date_logged(date, dry_run)
+            .instrument(tracing::info_span!("date", %date))
+            .await
+    }
+
+    async fn metrics_date_logged(
+        &self,
+        date: NaiveDate,
+        dry_run: bool,
+    ) -> Result<DateResult, InvocationError> {
         // A day whose inputs are wrong fails alone; the other days of a range go on.
         let day = match metrics_day(&self.storage, &*self.metrics, date, dry_run).await {
             Ok(day) => day,

@@ -2,8 +2,9 @@
 //! at init; each event goes to [`cityflow_lambda::Function::handle`].
 
 use cityflow_lambda::{Function, InvocationError};
-use lambda_runtime::{service_fn, LambdaEvent};
+use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
 use serde_json::Value;
+use tracing::Instrument;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
@@ -22,24 +23,33 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         "initialised"
     );
     let function = &function;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let span = tracing::info_span!("invocation", request_id = %event.context.request_id);
-        let _entered = span.enter();
-        match function.handle(&event.payload).await {
-            Ok(summary) => {
-                tracing::info!(dates = summary.dates.len(), "done");
-                Ok(serde_json::to_value(summary)?)
-            }
-            Err(e) => {
-                if let InvocationError::Export { summary, .. } = &e {
-                    // The failed invocation's answer is lost to the caller: log it whole.
-                    tracing::error!(summary = %serde_json::to_string(summary)?, "{e}");
-                } else {
-                    tracing::error!("{e}");
+        async move {
+            match function.handle(&event.payload).await {
+                Ok(summary) => {
+                    tracing::info!(dates = summary.dates.len(), "done");
+                    Ok(serde_json::to_value(summary).map_err(|e| Diagnostic {
+                        error_type: "Internal".into(),
+                        error_message: e.to_string(),
+                    })?)
                 }
-                Err(lambda_runtime::Error::from(e.to_string()))
+                Err(e) => {
+                    if let InvocationError::Export { summary, .. } = &e {
+                        // The failed invocation's answer is lost to the caller: log it whole.
+                        let summary = serde_json::to_string(summary).unwrap_or_default();
+                        tracing::error!(summary = %summary, "{e}");
+                    } else {
+                        tracing::error!("{e}");
+                    }
+                    Err(Diagnostic {
+                        error_type: e.error_type().into(),
+                        error_message: e.to_string(),
+                    })
+                }
             }
         }
+        .instrument(span)
     }))
     .await
 }

@@ -1,0 +1,342 @@
+//! End to end: the release binary `cityflow-report-lambda` served by cargo-lambda's Lambda
+//! emulator (`cargo lambda watch --only-lambda-apis`, offline), each event sent with
+//! `cargo lambda invoke --data-file`, against the test servers' S3 and DynamoDB.
+//!
+//! Needs `CARGO_LAMBDA` (the cargo-lambda executable) and the release binary
+//! (`CITYFLOW_LAMBDA_BIN`, default `target/release/cityflow-report-lambda`); `scripts/test`
+//! installs the first (pinned) and builds the second. With `CI=true` a missing one fails the
+//! test instead of skipping it.
+
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use cityflow_core::conformance::{service_endpoint, unique_name};
+use cityflow_core::{BlobKey, BlobSink, DateRange, ReportStore};
+use cityflow_storage_aws::{
+    AwsConfig, AwsSettings, DynamoReportStore, S3BlobSink, StaticCredentials,
+};
+use serde_json::{json, Value};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn required(var: &str, default: Option<PathBuf>) -> Option<PathBuf> {
+    let path = std::env::var_os(var).map(PathBuf::from).or(default);
+    match path {
+        Some(p) if p.is_file() => Some(p),
+        other => {
+            let in_ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
+            assert!(
+                !in_ci,
+                "{var} ({other:?}) is missing and CI=true: scripts/test installs cargo-lambda \
+                 and builds the release binary"
+            );
+            eprintln!("skipped: {var} ({other:?}) is missing; run scripts/test");
+            None
+        }
+    }
+}
+
+/// Kills the process when dropped.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn wait_for_port(port: u16, logs: &Path) {
+    let started = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the emulator did not listen on {port} within 30 s: {} {}",
+            std::fs::read_to_string(logs.join("emulator.log")).unwrap_or_default(),
+            std::fs::read_to_string(logs.join("emulator.err")).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+struct Emulator {
+    cargo_lambda: PathBuf,
+    port: u16,
+    work: PathBuf,
+}
+
+impl Emulator {
+    /// Sends `event` with `cargo lambda invoke --data-file`.
+    fn invoke(&self, name: &str, event: &Value) -> Output {
+        let file = self.work.join(format!("{name}.json"));
+        std::fs::write(&file, serde_json::to_vec_pretty(event).unwrap()).unwrap();
+        Command::new(&self.cargo_lambda)
+            .args(["lambda", "invoke", "_", "--data-file"])
+            .arg(&file)
+            .args(["-A", "127.0.0.1", "-P", &self.port.to_string()])
+            .output()
+            .unwrap()
+    }
+
+    fn answer(&self, name: &str, event: &Value) -> Value {
+        let out = self.invoke(name, event);
+        assert!(
+            out.status.success(),
+            "{name}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{name}: {e}: {}", String::from_utf8_lossy(&out.stdout)))
+    }
+}
+
+fn settings(s3: &str, dynamodb: &str, bucket: &str, table: &str) -> AwsSettings {
+    let mut settings = AwsSettings::new("us-east-1");
+    settings.endpoint_url_s3 = Some(s3.into());
+    settings.endpoint_url_dynamodb = Some(dynamodb.into());
+    settings.credentials = Some(StaticCredentials {
+        access_key_id: "test".into(),
+        secret_access_key: "test".into(),
+        session_token: None,
+    });
+    settings.s3_bucket = bucket.into();
+    settings.dynamodb_table = table.into();
+    settings
+}
+
+async fn upload(settings: &AwsSettings, key: &str, bytes: Vec<u8>) {
+    let mut settings = settings.clone();
+    settings.s3_prefix = String::new();
+    S3BlobSink::new(AwsConfig::new(settings))
+        .put(
+            &BlobKey::new(key).unwrap(),
+            Bytes::from(bytes),
+            "application/octet-stream",
+        )
+        .await
+        .unwrap();
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(
+        root()
+            .join("../shared/fixtures/cityflow-original")
+            .join(name),
+    )
+    .unwrap()
+}
+
+fn s3_event(bucket: &str, key: &str) -> Value {
+    json!({"Records": [{
+        "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+        "eventTime": "2025-11-05T05:10:00.000Z", "eventName": "ObjectCreated:Put",
+        "userIdentity": {"principalId": "AWS:EXAMPLE"},
+        "requestParameters": {"sourceIPAddress": "127.0.0.1"}, "responseElements": {},
+        "s3": {"s3SchemaVersion": "1.0", "configurationId": "inputs",
+               "bucket": {"name": bucket, "arn": format!("arn:aws:s3:::{bucket}")},
+               "object": {"key": key, "size": 1}}
+    }]})
+}
+
+fn function_env(cmd: &mut Command, port: u16, aws: &[(&str, &str)]) {
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env(
+            "AWS_LAMBDA_RUNTIME_API",
+            format!("http://127.0.0.1:{port}/.rt"),
+        )
+        .env("AWS_LAMBDA_FUNCTION_NAME", "_")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_REGION", "us-east-1");
+    for (k, v) in aws {
+        cmd.env(k, v);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_release_binary_under_the_emulator() {
+    let Some(cargo_lambda) = required("CARGO_LAMBDA", None) else {
+        return;
+    };
+    let Some(binary) = required(
+        "CITYFLOW_LAMBDA_BIN",
+        Some(root().join("target/release/cityflow-report-lambda")),
+    ) else {
+        return;
+    };
+    let (Some(s3), Some(dynamodb)) = (
+        service_endpoint("S3_TEST_ENDPOINT_URL"),
+        service_endpoint("DYNAMODB_TEST_ENDPOINT_URL"),
+    ) else {
+        return;
+    };
+    let bucket = unique_name("cityflow-e2e");
+    let table = unique_name("cityflow-e2e");
+    let settings = settings(&s3, &dynamodb, &bucket, &table);
+    let csvs = S3BlobSink::new(AwsConfig::new(settings.clone()));
+    let reports = DynamoReportStore::new(AwsConfig::new(settings.clone()));
+    csvs.setup().await.unwrap();
+    reports.setup().await.unwrap();
+    for kind in ["bikes", "weather", "chantiers", "traffic"] {
+        let name = format!("{kind}_metrics_2025-11-04.json");
+        upload(&settings, &format!("metrics/{name}"), fixture(&name)).await;
+    }
+
+    let work = tempfile::tempdir().unwrap();
+    let port = free_port();
+    // The emulator reads the workspace's metadata: it runs at the workspace root.
+    let _emulator = Running(
+        Command::new(&cargo_lambda)
+            .args([
+                "lambda",
+                "watch",
+                "--only-lambda-apis",
+                "-A",
+                "127.0.0.1",
+                "-P",
+            ])
+            .arg(port.to_string())
+            .current_dir(root())
+            .stdout(std::fs::File::create(work.path().join("emulator.log")).unwrap())
+            .stderr(std::fs::File::create(work.path().join("emulator.err")).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for_port(port, work.path());
+    let mut cmd = Command::new(&binary);
+    function_env(
+        &mut cmd,
+        port,
+        &[
+            ("AWS_ENDPOINT_URL_S3", &s3),
+            ("AWS_ENDPOINT_URL_DYNAMODB", &dynamodb),
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "canary-e2e-secret-value"),
+            ("S3_REPORTS_BUCKET", &bucket),
+            ("DYNAMODB_REPORTS_TABLE", &table),
+        ],
+    );
+    let logs = work.path().join("function.log");
+    let _function = Running(
+        cmd.current_dir(work.path())
+            .stdout(std::fs::File::create(&logs).unwrap())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let emulator = Emulator {
+        cargo_lambda,
+        port,
+        work: work.path().to_path_buf(),
+    };
+
+    // The morning schedule, delivered twice.
+    let scheduled = json!({"version": "0", "id": "1", "detail-type": "Scheduled Event",
+        "source": "aws.scheduler", "account": "123456789012", "time": "2025-11-05T05:30:00Z",
+        "region": "us-east-1", "resources": [], "detail": {}});
+    for attempt in ["scheduled", "scheduled-again"] {
+        let answer = emulator.answer(attempt, &scheduled);
+        assert_eq!(answer["trigger"], "scheduled");
+        assert_eq!(answer["dates"][0]["date"], "2025-11-04");
+        assert_eq!(answer["dates"][0]["status"], "exported", "{answer}");
+        assert_eq!(
+            answer["dates"][0]["csv"],
+            format!("s3://{bucket}/reports/daily_report_2025-11-04.csv")
+        );
+        assert_eq!(
+            answer["dates"][0]["json"],
+            format!("dynamodb://{table}/daily_report_2025-11-04")
+        );
+    }
+
+    // A raw export whose name arrives URL-encoded: every day it covers.
+    let mut csv = String::from(
+        "Identifiant arc;Libelle;Date et heure de comptage;Débit horaire;Taux d'occupation;Etat trafic\n",
+    );
+    for day in ["2025-10-01", "2025-10-02"] {
+        for hour in 0..24 {
+            csv.push_str(&format!(
+                "7;Arc 7;{day}T{hour:02}:00:00+02:00;{};12;Fluide\n",
+                100 + hour
+            ));
+        }
+    }
+    upload(&settings, "comptages/export du 1er.csv", csv.into_bytes()).await;
+    let answer = emulator.answer("s3", &s3_event(&bucket, "comptages/export+du+1er.csv"));
+    let days: Vec<&str> = answer["dates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["date"].as_str().unwrap())
+        .collect();
+    assert_eq!(days, ["2025-10-01", "2025-10-02"], "{answer}");
+
+    // A direct date, and a bad payload: an invocation error, nothing written.
+    let answer = emulator.answer("direct", &json!({"date": "2025-11-04"}));
+    assert_eq!(answer["dates"][0]["status"], "exported");
+    let out = emulator.invoke("bad", &json!({"date": "2025-11-06", "dryrun": true}));
+    assert!(
+        !out.status.success(),
+        "a bad payload must fail the invocation"
+    );
+    let said =
+        String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("unknown field"), "{said}");
+
+    // Read back: one item and one CSV object per date.
+    let dates: Vec<String> = reports
+        .list(DateRange::ALL)
+        .await
+        .unwrap()
+        .iter()
+        .map(|d| d.to_string())
+        .collect();
+    assert_eq!(dates, ["2025-10-01", "2025-10-02", "2025-11-04"]);
+    let keys: Vec<String> = csvs
+        .list("")
+        .await
+        .unwrap()
+        .iter()
+        .map(|k| k.to_string())
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "daily_report_2025-10-01.csv",
+            "daily_report_2025-10-02.csv",
+            "daily_report_2025-11-04.csv"
+        ]
+    );
+    let stored = reports.get("2025-11-04".parse().unwrap()).await.unwrap();
+    let provenance = stored.built_from.expect("provenance recorded");
+    assert_eq!(provenance.inputs.len(), 3, "{provenance:?}");
+
+    // JSON lines with the request id, and no secret.
+    let logs = std::fs::read_to_string(&logs).unwrap();
+    assert!(
+        logs.lines()
+            .all(|l| serde_json::from_str::<Value>(l).is_ok()),
+        "{logs}"
+    );
+    assert!(
+        logs.contains("request_id") || logs.contains("requestId"),
+        "{logs}"
+    );
+    assert!(!logs.contains("canary-e2e-secret-value"), "{logs}");
+    assert!(!Path::new(&work.path().join("output")).exists());
+}
