@@ -12,12 +12,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
+mod common;
+
 use cityflow_core::conformance::{service_endpoint, unique_name};
-use cityflow_core::{BlobKey, BlobSink, DateRange, ReportStore};
-use cityflow_storage_aws::{
-    AwsConfig, AwsSettings, DynamoReportStore, S3BlobSink, StaticCredentials,
-};
+use cityflow_core::{BlobSink, DateRange, ReportStore};
+use cityflow_storage_aws::{AwsConfig, DynamoReportStore, S3BlobSink};
+use common::{emulator_settings, s3_event, scheduled, upload, upload_fixture_day};
 use serde_json::{json, Value};
 
 fn root() -> PathBuf {
@@ -104,54 +104,6 @@ impl Emulator {
     }
 }
 
-fn settings(s3: &str, dynamodb: &str, bucket: &str, table: &str) -> AwsSettings {
-    let mut settings = AwsSettings::new("us-east-1");
-    settings.endpoint_url_s3 = Some(s3.into());
-    settings.endpoint_url_dynamodb = Some(dynamodb.into());
-    settings.credentials = Some(StaticCredentials {
-        access_key_id: "test".into(),
-        secret_access_key: "test".into(),
-        session_token: None,
-    });
-    settings.s3_bucket = bucket.into();
-    settings.dynamodb_table = table.into();
-    settings
-}
-
-async fn upload(settings: &AwsSettings, key: &str, bytes: Vec<u8>) {
-    let mut settings = settings.clone();
-    settings.s3_prefix = String::new();
-    S3BlobSink::new(AwsConfig::new(settings))
-        .put(
-            &BlobKey::new(key).unwrap(),
-            Bytes::from(bytes),
-            "application/octet-stream",
-        )
-        .await
-        .unwrap();
-}
-
-fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(
-        root()
-            .join("../shared/fixtures/cityflow-original")
-            .join(name),
-    )
-    .unwrap()
-}
-
-fn s3_event(bucket: &str, key: &str) -> Value {
-    json!({"Records": [{
-        "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
-        "eventTime": "2025-11-05T05:10:00.000Z", "eventName": "ObjectCreated:Put",
-        "userIdentity": {"principalId": "AWS:EXAMPLE"},
-        "requestParameters": {"sourceIPAddress": "127.0.0.1"}, "responseElements": {},
-        "s3": {"s3SchemaVersion": "1.0", "configurationId": "inputs",
-               "bucket": {"name": bucket, "arn": format!("arn:aws:s3:::{bucket}")},
-               "object": {"key": key, "size": 1}}
-    }]})
-}
-
 fn function_env(cmd: &mut Command, port: u16, aws: &[(&str, &str)]) {
     cmd.env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -187,15 +139,12 @@ async fn the_release_binary_under_the_emulator() {
     };
     let bucket = unique_name("cityflow-e2e");
     let table = unique_name("cityflow-e2e");
-    let settings = settings(&s3, &dynamodb, &bucket, &table);
+    let settings = emulator_settings(&s3, &dynamodb, &bucket, &table);
     let csvs = S3BlobSink::new(AwsConfig::new(settings.clone()));
     let reports = DynamoReportStore::new(AwsConfig::new(settings.clone()));
     csvs.setup().await.unwrap();
     reports.setup().await.unwrap();
-    for kind in ["bikes", "weather", "chantiers", "traffic"] {
-        let name = format!("{kind}_metrics_2025-11-04.json");
-        upload(&settings, &format!("metrics/{name}"), fixture(&name)).await;
-    }
+    upload_fixture_day(&settings).await;
 
     let work = tempfile::tempdir().unwrap();
     let port = free_port();
@@ -246,9 +195,7 @@ async fn the_release_binary_under_the_emulator() {
     };
 
     // The morning schedule, delivered twice.
-    let scheduled = json!({"version": "0", "id": "1", "detail-type": "Scheduled Event",
-        "source": "aws.scheduler", "account": "123456789012", "time": "2025-11-05T05:30:00Z",
-        "region": "us-east-1", "resources": [], "detail": {}});
+    let scheduled = scheduled("2025-11-05T05:30:00Z");
     for attempt in ["scheduled", "scheduled-again"] {
         let answer = emulator.answer(attempt, &scheduled);
         assert_eq!(answer["trigger"], "scheduled");
@@ -277,7 +224,7 @@ async fn the_release_binary_under_the_emulator() {
         }
     }
     upload(&settings, "comptages/export du 1er.csv", csv.into_bytes()).await;
-    let answer = emulator.answer("s3", &s3_event(&bucket, "comptages/export+du+1er.csv"));
+    let answer = emulator.answer("s3", &s3_event(&bucket, &["comptages/export+du+1er.csv"]));
     let days: Vec<&str> = answer["dates"]
         .as_array()
         .unwrap()

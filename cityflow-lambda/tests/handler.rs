@@ -2,21 +2,15 @@
 //! Local from scripts/services): metrics uploaded to S3, reports read back from S3 and
 //! DynamoDB.
 
-use std::path::PathBuf;
+mod common;
 
-use bytes::Bytes;
 use cityflow_core::conformance::{service_endpoint, unique_name};
-use cityflow_core::{BlobKey, BlobSink, DateRange, ReportStore};
+use cityflow_core::{BlobSink, DateRange, ReportStore};
 use cityflow_lambda::{Function, InvocationError, Status};
 use cityflow_storage::EnvMap;
-use cityflow_storage_aws::{
-    AwsConfig, AwsSettings, DynamoReportStore, S3BlobSink, StaticCredentials,
-};
+use cityflow_storage_aws::{AwsConfig, AwsSettings, DynamoReportStore, S3BlobSink};
+use common::{emulator_settings, fixtures, scheduled};
 use serde_json::{json, Value};
-
-fn fixtures() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/cityflow-original")
-}
 
 struct Harness {
     env: EnvMap,
@@ -45,16 +39,7 @@ impl Harness {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-        let mut settings = AwsSettings::new("us-east-1");
-        settings.endpoint_url_s3 = Some(s3);
-        settings.endpoint_url_dynamodb = Some(dynamodb);
-        settings.credentials = Some(StaticCredentials {
-            access_key_id: "test".into(),
-            secret_access_key: "test".into(),
-            session_token: None,
-        });
-        settings.s3_bucket = bucket.clone();
-        settings.dynamodb_table = table.clone();
+        let settings = emulator_settings(&s3, &dynamodb, &bucket, &table);
         let h = Harness {
             env,
             bucket,
@@ -75,46 +60,15 @@ impl Harness {
     }
 
     async fn upload(&self, key: &str, bytes: Vec<u8>) {
-        let mut settings = self.settings.clone();
-        settings.s3_prefix = String::new();
-        S3BlobSink::new(AwsConfig::new(settings))
-            .put(
-                &BlobKey::new(key).unwrap(),
-                Bytes::from(bytes),
-                "application/octet-stream",
-            )
-            .await
-            .unwrap();
+        common::upload(&self.settings, key, bytes).await
     }
 
     async fn upload_fixture_day(&self) {
-        for kind in ["bikes", "weather", "chantiers", "traffic"] {
-            let name = format!("{kind}_metrics_2025-11-04.json");
-            self.upload(
-                &format!("metrics/{name}"),
-                std::fs::read(fixtures().join(&name)).unwrap(),
-            )
-            .await;
-        }
+        common::upload_fixture_day(&self.settings).await
     }
 
     fn s3_event(&self, keys: &[&str]) -> Value {
-        let records: Vec<Value> = keys
-            .iter()
-            .map(|key| {
-                json!({
-                    "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
-                    "eventTime": "2025-11-05T05:10:00.000Z", "eventName": "ObjectCreated:Put",
-                    "userIdentity": {"principalId": "AWS:EXAMPLE"},
-                    "requestParameters": {"sourceIPAddress": "127.0.0.1"},
-                    "responseElements": {},
-                    "s3": {"s3SchemaVersion": "1.0", "configurationId": "inputs",
-                           "bucket": {"name": self.bucket, "arn": format!("arn:aws:s3:::{}", self.bucket)},
-                           "object": {"key": key, "size": 1}}
-                })
-            })
-            .collect();
-        json!({ "Records": records })
+        common::s3_event(&self.bucket, keys)
     }
 
     async fn stored_dates(&self) -> Vec<String> {
@@ -136,11 +90,6 @@ impl Harness {
             .map(|k| k.to_string())
             .collect()
     }
-}
-
-fn scheduled(time: &str) -> Value {
-    json!({"version": "0", "id": "1", "detail-type": "Scheduled Event", "source": "aws.scheduler",
-           "account": "123456789012", "time": time, "region": "us-east-1", "resources": [], "detail": {}})
 }
 
 #[tokio::test]

@@ -97,22 +97,33 @@ impl S3InputSource {
     }
 }
 
-#[async_trait]
-impl InputSource for S3InputSource {
-    async fn read(&self, name: &str) -> Result<Option<InputData>> {
-        let key = self.object_key(name);
-        let output = match self
+impl S3InputSource {
+    /// GET `name`: its output, `None` when there is no such key, or the mapped error.
+    async fn get_object(
+        &self,
+        name: &str,
+    ) -> Result<Option<aws_sdk_s3::operation::get_object::GetObjectOutput>> {
+        match self
             .client()
             .await
             .get_object()
             .bucket(&self.bucket)
-            .key(&key)
+            .key(self.object_key(name))
             .send()
             .await
         {
-            Ok(o) => o,
-            Err(e) if e.code() == Some("NoSuchKey") => return Ok(None),
-            Err(e) => return Err(self.error(e, name)),
+            Ok(o) => Ok(Some(o)),
+            Err(e) if e.code() == Some("NoSuchKey") => Ok(None),
+            Err(e) => Err(self.error(e, name)),
+        }
+    }
+}
+
+#[async_trait]
+impl InputSource for S3InputSource {
+    async fn read(&self, name: &str) -> Result<Option<InputData>> {
+        let Some(output) = self.get_object(name).await? else {
+            return Ok(None);
         };
         let version = version_of(self.location(name), &output);
         let body = output
@@ -132,23 +143,11 @@ impl InputSource for S3InputSource {
 
     async fn open(&self, name: &str) -> Result<InputStream> {
         let key = self.object_key(name);
-        let output = match self
-            .client()
-            .await
-            .get_object()
-            .bucket(&self.bucket)
-            .key(&key)
-            .send()
-            .await
-        {
-            Ok(o) => o,
-            Err(e) if e.code() == Some("NoSuchKey") => {
-                return Err(Error::invalid_input(
-                    self.location(name),
-                    format!("no such object in {}", self.describe()),
-                ))
-            }
-            Err(e) => return Err(self.error(e, name)),
+        let Some(output) = self.get_object(name).await? else {
+            return Err(Error::invalid_input(
+                self.location(name),
+                format!("no such object in {}", self.describe()),
+            ));
         };
         let size = output.content_length().unwrap_or(0).max(0) as u64;
         let version = version_of(self.location(name), &output);
