@@ -140,14 +140,14 @@ const CSV_FOLLOW_ROUNDS: usize = 5;
 
 /// Exports `report`, built from `provenance` (when known), to both targets.
 ///
-/// The JSON goes first, as a conditional write: a store holding the day's report built from
-/// newer inputs refuses it ([`cityflow_core::ErrorKind::Superseded`]), and then neither
-/// target is written — both outcomes say `skipped`, nothing failed. When the JSON is written,
-/// the CSV follows it: the CSV is written, then the stored JSON read back; while it is not
-/// the one just written (a newer build landed meanwhile), the CSV is rewritten from the
-/// stored report, so that after any interleaving of writers both reflect the newest inputs.
-/// When the JSON target fails, the CSV is still written (the targets are independent). Each
-/// target's failure is in its outcome, never an early return.
+/// Both writes go out at once. The JSON write is conditional: a store holding the day's
+/// report built from newer inputs refuses it ([`cityflow_core::ErrorKind::Superseded`]);
+/// then nothing failed and both outcomes say `skipped`. The CSV follows its JSON: once both
+/// writes are done, the stored JSON is read back and, while it is not the one whose CSV was
+/// last written (a newer build landed meanwhile, or ours was refused), the CSV is rewritten
+/// from the stored report — so that after any interleaving of writers both targets reflect
+/// the newest inputs. When the JSON target fails, the CSV stands as written (the targets are
+/// independent). Each target's failure is in its outcome, never an early return.
 pub async fn export_report(
     storage: &Storage,
     report: &DailyReport,
@@ -159,32 +159,42 @@ pub async fn export_report(
     if let Some(p) = provenance {
         envelope = envelope.built_from(p);
     }
-    let json_result = storage.reports.put(&envelope).await;
-    let (csv, json) = match json_result {
-        Err(e) if e.kind() == ErrorKind::Superseded => {
+    let (json_result, csv_result) = tokio::join!(
+        storage.reports.put(&envelope),
+        storage
+            .blobs
+            .put_report_csv(report.date, render_csv(report))
+    );
+    let (csv, json) = match (json_result, csv_result) {
+        (Err(e), _) if e.kind() == ErrorKind::Superseded => {
             let why = e.to_string();
-            (
-                TargetOutcome::skipped(
+            // Our CSV may have landed over the newer one: put the stored report's back.
+            let csv = match follow_stored_json(storage, report.date, None).await {
+                Ok(_) => TargetOutcome::skipped(
                     "csv",
                     csv_backend,
                     csv_target,
                     format!("follows its JSON: {why}"),
                 ),
+                Err(e) => TargetOutcome::new("csv", csv_backend, csv_target, Err(e)),
+            };
+            (
+                csv,
                 TargetOutcome::skipped("json", json_backend, json_target, why),
             )
         }
-        Err(e) => {
-            let csv = storage
-                .blobs
-                .put_report_csv(report.date, render_csv(report))
-                .await;
-            (
-                TargetOutcome::new("csv", csv_backend, csv_target, csv),
-                TargetOutcome::new("json", json_backend, json_target, Err(e)),
-            )
-        }
-        Ok(location) => {
-            let csv = csv_following_json(storage, &envelope).await;
+        (Err(e), csv) => (
+            TargetOutcome::new("csv", csv_backend, csv_target, csv),
+            TargetOutcome::new("json", json_backend, json_target, Err(e)),
+        ),
+        (Ok(location), Err(e)) => (
+            TargetOutcome::new("csv", csv_backend, csv_target, Err(e)),
+            TargetOutcome::new("json", json_backend, json_target, Ok(location)),
+        ),
+        (Ok(location), Ok(csv_location)) => {
+            let csv = follow_stored_json(storage, report.date, Some(envelope))
+                .await
+                .map(|_| csv_location);
             (
                 TargetOutcome::new("csv", csv_backend, csv_target, csv),
                 TargetOutcome::new("json", json_backend, json_target, Ok(location)),
@@ -199,32 +209,32 @@ pub async fn export_report(
     }
 }
 
-/// Writes the CSV of `written` (just stored), then makes it follow the stored JSON.
-async fn csv_following_json(storage: &Storage, written: &StoredReport) -> Result<String> {
-    let date = written.date;
-    let mut location = storage
-        .blobs
-        .put_report_csv(date, render_csv(&written.report))
-        .await?;
-    let mut rendered = written.clone();
+/// Makes the CSV of `date` follow the stored JSON: `rendered` is the envelope whose CSV was
+/// last written (none: unknown). Returns the CSV's location.
+async fn follow_stored_json(
+    storage: &Storage,
+    date: NaiveDate,
+    mut rendered: Option<StoredReport>,
+) -> Result<String> {
     for _ in 0..CSV_FOLLOW_ROUNDS {
         let stored = storage.reports.get(date).await?;
-        if stored == rendered {
-            return Ok(location);
+        if rendered.as_ref() == Some(&stored) {
+            return Ok(storage.blobs.location(&BlobKey::report_csv(date)));
         }
-        // Another writer stored the day meanwhile (from newer inputs, since ours was
-        // accepted): its CSV may have landed before ours. Render what is stored.
-        tracing::info!(%date, "the stored report changed while its CSV was written; following it");
-        location = storage
+        if rendered.is_some() {
+            tracing::info!(%date, "the stored report changed while its CSV was written; following it");
+        }
+        storage
             .blobs
             .put_report_csv(date, render_csv(&stored.report))
             .await?;
-        rendered = stored;
+        rendered = Some(stored);
     }
     Err(Error::Unavailable {
         target: storage.blobs.describe(),
         message: format!(
-            "the report for {date} kept changing while its CSV was written ({CSV_FOLLOW_ROUNDS}              rounds); run again"
+            "the report for {date} kept changing while its CSV was written ({CSV_FOLLOW_ROUNDS} \
+             rounds); run again"
         ),
         source: None,
     })

@@ -218,12 +218,10 @@ impl ReportStore for MongoReportStore {
         // only when it was not built from newer inputs. When it was, the upsert inserts, the
         // unique index on `date` refuses, and the stored document says why.
         let filter = match &report.built_from {
+            // `$not: {$gt}` also matches a document without provenance.
             Some(p) => doc! {
                 "date": date_key(report.date),
-                "$or": [
-                    { "built_from": null },
-                    { "built_from.newest_modified_ms": { "$lte": p.newest_modified_ms } },
-                ],
+                "built_from.newest_modified_ms": { "$not": { "$gt": p.newest_modified_ms } },
             },
             None => doc! { "date": date_key(report.date) },
         };
