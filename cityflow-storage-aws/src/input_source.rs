@@ -16,6 +16,11 @@ use crate::sdk;
 /// An [`InputSource`] over the objects under `s3://bucket/prefix/`. Cheap to construct: the
 /// SDK is configured on first use, with the same settings as the sinks (endpoints,
 /// credentials, region, timeouts).
+///
+/// The reader [`InputSource::open`] returns is blocking and awaits the download on the
+/// runtime that opened it: read it from a thread of its own (`spawn_blocking`, as
+/// `cityflow-pipeline` does) under a multi-thread runtime. On a `current_thread` runtime
+/// nothing would drive the download while that thread waits.
 pub struct S3InputSource {
     config: AwsConfig,
     bucket: String,
