@@ -29,6 +29,24 @@ use cityflow_storage::Storage;
 use futures_util::stream::{self, StreamExt};
 use serde::Serialize;
 
+/// Caps glibc's malloc arenas at one, unless `MALLOC_ARENA_MAX` is set: call it first thing
+/// in `main`, before any thread exists (the `cityflow` CLI and the Lambda function do).
+///
+/// glibc gives each thread that allocates its own arena. The blocks the reader thread hands
+/// to the parsing workers (and, for S3 inputs, the buffers filled on the runtime's threads)
+/// are freed in other threads' arenas, which keep the memory. Measured on the 14-day file
+/// (3,348 arcs), median peak RSS from disk 72 → 60-62 MB, from S3 86 → 67 MB, at the same speed
+/// (README, Performance). Does nothing on other C libraries.
+pub fn limit_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        // SAFETY: a documented glibc tunable; called before other threads allocate.
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, 1);
+        }
+    }
+}
+
 /// The outcome of one export to one target, as `cityflow … --json` prints it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TargetOutcome {
