@@ -255,10 +255,6 @@ impl InputLocation {
         };
         Ok((parent, name.to_string()))
     }
-
-    pub fn is_s3(&self) -> bool {
-        matches!(self, InputLocation::S3 { .. })
-    }
 }
 
 impl fmt::Display for InputLocation {

@@ -269,15 +269,15 @@ impl Function {
                 )
             })
             .collect();
-        if let (true, Some(why)) = (failures.is_empty(), export.superseded()) {
-            return self.result(export.date, Status::Skipped, Some(why.to_string()));
-        }
-        if failures.is_empty() {
-            let reason = (!export.warnings.is_empty()).then(|| export.warnings.join("; "));
-            self.result(export.date, Status::Exported, reason)
-        } else {
-            self.result(export.date, Status::Failed, Some(failures.join("; ")))
-        }
+        let (status, reason) = match (failures.is_empty(), export.superseded()) {
+            (false, _) => (Status::Failed, Some(failures.join("; "))),
+            (true, Some(why)) => (Status::Skipped, Some(why.to_string())),
+            (true, None) => (
+                Status::Exported,
+                (!export.warnings.is_empty()).then(|| export.warnings.join("; ")),
+            ),
+        };
+        self.result(export.date, status, reason)
     }
 
     fn result(&self, date: NaiveDate, status: Status, reason: Option<String>) -> DateResult {
