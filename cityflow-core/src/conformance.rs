@@ -41,18 +41,6 @@ pub fn service_endpoint(var: &str) -> Option<String> {
     }
 }
 
-/// Fails at once, with the reason, where no Docker engine can be reached (the testcontainers
-/// tests of the backend crates call it first).
-pub fn require_docker() {
-    let host = std::env::var("DOCKER_HOST").ok().filter(|h| !h.is_empty());
-    let socket = std::path::Path::new("/var/run/docker.sock").exists();
-    assert!(
-        host.is_some() || socket,
-        "no Docker engine: DOCKER_HOST is unset and /var/run/docker.sock does not exist; \
-         these tests need Docker (see the README's Tests section)"
-    );
-}
-
 /// A name unique to this process and call, for test databases, tables and buckets
 /// (lowercase letters, digits and `-`).
 pub fn unique_name(prefix: &str) -> String {

@@ -29,6 +29,8 @@ pub mod store;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
+#[cfg(feature = "test-servers")]
+pub mod test_servers;
 
 pub use aws_settings::{AwsSettings, StaticCredentials};
 pub use error::{redact_url, BoxError, Error, ErrorKind, Result};

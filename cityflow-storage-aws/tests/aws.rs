@@ -1,14 +1,16 @@
 //! The AWS backend against real emulators: S3 on LocalStack (`S3_TEST_ENDPOINT_URL`) and
 //! DynamoDB on DynamoDB Local (`DYNAMODB_TEST_ENDPOINT_URL`), both started by
-//! scripts/services. Each test uses a bucket or table of its own.
+//! scripts/services; or, when a variable is unset, a container of `CITYFLOW_TEST_S3_IMAGE` /
+//! `CITYFLOW_TEST_DYNAMODB_IMAGE` (default `localstack/localstack:4.14`,
+//! `amazon/dynamodb-local:3.3.0`) started for this test binary (`cityflow_core::test_servers`).
+//! Each test uses a bucket or table of its own.
 
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use bytes::Bytes;
-use cityflow_core::conformance::{
-    blob_sink_suite, report_store_suite, sample_report, service_endpoint, unique_name,
-};
+use cityflow_core::conformance::{blob_sink_suite, report_store_suite, sample_report, unique_name};
+use cityflow_core::test_servers::{endpoint, DYNAMODB, S3};
 use cityflow_core::{
     BlobKey, BlobSink, DateRange, ErrorKind, ReportStore, Roadwork, StoredReport, Timestamp,
     CSV_CONTENT_TYPE,
@@ -74,7 +76,7 @@ fn date(s: &str) -> chrono::NaiveDate {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn s3_blob_sink_conforms() {
-    let Some(endpoint) = service_endpoint("S3_TEST_ENDPOINT_URL") else {
+    let Some(endpoint) = endpoint(&S3).await else {
         return;
     };
     let sink = S3BlobSink::new(s3_config(&endpoint));
@@ -84,7 +86,7 @@ async fn s3_blob_sink_conforms() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn s3_objects_have_the_seed_key_location_and_content_type() {
-    let Some(endpoint) = service_endpoint("S3_TEST_ENDPOINT_URL") else {
+    let Some(endpoint) = endpoint(&S3).await else {
         return;
     };
     let config = s3_config(&endpoint);
@@ -119,7 +121,7 @@ async fn s3_objects_have_the_seed_key_location_and_content_type() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn s3_list_reads_every_page() {
-    let Some(endpoint) = service_endpoint("S3_TEST_ENDPOINT_URL") else {
+    let Some(endpoint) = endpoint(&S3).await else {
         return;
     };
     let sink = S3BlobSink::new(s3_config(&endpoint));
@@ -141,7 +143,7 @@ async fn s3_list_reads_every_page() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn s3_setup_twice_creates_nothing_the_second_time() {
-    let Some(endpoint) = service_endpoint("S3_TEST_ENDPOINT_URL") else {
+    let Some(endpoint) = endpoint(&S3).await else {
         return;
     };
     let sink = S3BlobSink::new(s3_config(&endpoint));
@@ -153,7 +155,7 @@ async fn s3_setup_twice_creates_nothing_the_second_time() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn s3_missing_bucket_is_a_clear_error() {
-    let Some(endpoint) = service_endpoint("S3_TEST_ENDPOINT_URL") else {
+    let Some(endpoint) = endpoint(&S3).await else {
         return;
     };
     let config = s3_config(&endpoint);
@@ -177,7 +179,7 @@ async fn s3_missing_bucket_is_a_clear_error() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dynamodb_report_store_conforms() {
-    let Some(endpoint) = service_endpoint("DYNAMODB_TEST_ENDPOINT_URL") else {
+    let Some(endpoint) = endpoint(&DYNAMODB).await else {
         return;
     };
     let store = DynamoReportStore::new(dynamodb_config(&endpoint));
@@ -187,7 +189,7 @@ async fn dynamodb_report_store_conforms() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dynamodb_items_have_the_seed_shape_exact_numbers_and_ttl() {
-    let Some(endpoint) = service_endpoint("DYNAMODB_TEST_ENDPOINT_URL") else {
+    let Some(endpoint) = endpoint(&DYNAMODB).await else {
         return;
     };
     let config = dynamodb_config(&endpoint);
@@ -286,7 +288,7 @@ fn report_with_chantiers(d: chrono::NaiveDate, count: usize, noise_bytes: usize)
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_600_kb_report_is_stored_compressed_and_read_back_equal() {
-    let Some(endpoint) = service_endpoint("DYNAMODB_TEST_ENDPOINT_URL") else {
+    let Some(endpoint) = endpoint(&DYNAMODB).await else {
         return;
     };
     let config = dynamodb_config(&endpoint);
@@ -340,7 +342,7 @@ async fn a_report_too_large_even_compressed_is_too_large() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dynamodb_list_reads_every_page() {
-    let Some(endpoint) = service_endpoint("DYNAMODB_TEST_ENDPOINT_URL") else {
+    let Some(endpoint) = endpoint(&DYNAMODB).await else {
         return;
     };
     let store = DynamoReportStore::new(dynamodb_config(&endpoint));
@@ -366,7 +368,7 @@ async fn dynamodb_list_reads_every_page() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dynamodb_setup_twice_creates_nothing_the_second_time() {
-    let Some(endpoint) = service_endpoint("DYNAMODB_TEST_ENDPOINT_URL") else {
+    let Some(endpoint) = endpoint(&DYNAMODB).await else {
         return;
     };
     let store = DynamoReportStore::new(dynamodb_config(&endpoint));
@@ -379,7 +381,7 @@ async fn dynamodb_setup_twice_creates_nothing_the_second_time() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dynamodb_missing_table_is_a_clear_error() {
-    let Some(endpoint) = service_endpoint("DYNAMODB_TEST_ENDPOINT_URL") else {
+    let Some(endpoint) = endpoint(&DYNAMODB).await else {
         return;
     };
     let config = dynamodb_config(&endpoint);

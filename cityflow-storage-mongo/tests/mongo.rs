@@ -1,12 +1,13 @@
 //! The MongoDB backend against a real server: `MONGODB_TEST_URL` (scripts/services starts
-//! SecantusDB and sets it; point it at a real `mongod` to run the same tests there).
+//! SecantusDB and sets it; point it at a real `mongod` to run the same tests there), or, when
+//! it is unset, a container of `CITYFLOW_TEST_MONGODB_IMAGE` (default `mongo:8.0`) started for
+//! this test binary (`cityflow_core::test_servers`).
 //! Each test works in a database of its own, dropped at the end.
 
 use std::time::{Duration, Instant};
 
-use cityflow_core::conformance::{
-    report_store_suite, sample_report, service_endpoint, unique_name,
-};
+use cityflow_core::conformance::{report_store_suite, sample_report, unique_name};
+use cityflow_core::test_servers::{endpoint, MONGODB};
 use cityflow_core::{ErrorKind, ReportStore, StoredReport, Timestamp};
 use cityflow_storage_mongo::{MongoConfig, MongoReportStore};
 use futures_util::future::join_all;
@@ -18,7 +19,7 @@ fn store(url: &str) -> MongoReportStore {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mongo_report_store_conforms() {
-    let Some(url) = service_endpoint("MONGODB_TEST_URL") else {
+    let Some(url) = endpoint(&MONGODB).await else {
         return;
     };
     let store = store(&url);
@@ -28,7 +29,7 @@ async fn mongo_report_store_conforms() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn five_exports_of_one_date_leave_one_document() {
-    let Some(url) = service_endpoint("MONGODB_TEST_URL") else {
+    let Some(url) = endpoint(&MONGODB).await else {
         return;
     };
     let store = store(&url);
@@ -65,7 +66,7 @@ async fn five_exports_of_one_date_leave_one_document() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn documents_have_the_seed_shape_and_exact_types() {
-    let Some(url) = service_endpoint("MONGODB_TEST_URL") else {
+    let Some(url) = endpoint(&MONGODB).await else {
         return;
     };
     let config = MongoConfig::new(&url, unique_name("cityflow-test"));
@@ -116,7 +117,7 @@ async fn documents_have_the_seed_shape_and_exact_types() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn setup_creates_the_indexes_once() {
-    let Some(url) = service_endpoint("MONGODB_TEST_URL") else {
+    let Some(url) = endpoint(&MONGODB).await else {
         return;
     };
     let store = store(&url);
