@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use cityflow_core::conformance::{service_endpoint, unique_name};
 use cityflow_core::{BlobKey, BlobSink, ReportStore};
 use cityflow_storage_aws::{DynamoReportStore, S3BlobSink};
-use common::{cityflow, closed_port, emulator_aws_config, examples, stdout_of, GOLDEN_CSV};
+use common::{cityflow, closed_port, emulator_aws_config, examples, golden_csv, stdout_of};
 
 #[test]
 fn aws_mode_exports_to_s3_and_dynamodb_and_reads_back() {
@@ -82,7 +82,7 @@ fn aws_mode_exports_to_s3_and_dynamodb_and_reads_back() {
         .args(["report", "show", "--date", "2026-03-10", "--format", "csv"])
         .assert()
         .success()
-        .stdout(GOLDEN_CSV);
+        .stdout(golden_csv());
     cityflow(dir.path(), &vars)
         .args(["report", "list"])
         .assert()
@@ -104,7 +104,7 @@ fn aws_mode_exports_to_s3_and_dynamodb_and_reads_back() {
             .get(&BlobKey::report_csv(date))
             .await
             .unwrap();
-        assert_eq!(csv, GOLDEN_CSV.as_bytes());
+        assert_eq!(csv, golden_csv().as_bytes());
     });
 }
 

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{cityflow, examples, files_under, GOLDEN_CSV};
+use common::{cityflow, examples, files_under, golden_csv};
 use predicates::prelude::*;
 
 #[test]
@@ -36,7 +36,7 @@ fn the_main_job_exports_csv_and_json_to_files() {
 
     let reports = dir.path().join("output/reports");
     let csv = std::fs::read_to_string(reports.join("daily_report_2026-03-10.csv")).unwrap();
-    assert_eq!(csv, GOLDEN_CSV);
+    assert_eq!(csv, golden_csv());
     let json: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(reports.join("daily_report_2026-03-10.json")).unwrap(),
     )
@@ -167,7 +167,7 @@ fn show_and_list_read_back_what_was_exported() {
         .args(["report", "show", "--date", "2026-03-10", "--format", "csv"])
         .assert()
         .success()
-        .stdout(GOLDEN_CSV);
+        .stdout(golden_csv());
 
     cityflow(dir.path(), &[])
         .args(["report", "list"])

@@ -6,7 +6,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use cityflow_core::conformance::{service_endpoint, unique_name};
-use common::{cityflow, closed_port, examples, GOLDEN_CSV};
+use common::{cityflow, closed_port, examples, golden_csv};
 
 #[test]
 fn generate_to_mongodb_then_show_reads_it_back() {
@@ -85,7 +85,7 @@ fn generate_to_mongodb_then_show_reads_it_back() {
                 .join("output/reports/daily_report_2026-03-10.csv")
         )
         .unwrap(),
-        GOLDEN_CSV
+        golden_csv()
     );
     // And no JSON file: the JSON went to MongoDB only.
     assert!(!dir

@@ -10,7 +10,7 @@ use std::time::Duration;
 use cityflow_core::conformance::service_endpoint;
 use common::{
     assert_backfill_matches_a_fresh_computation, cityflow, closed_port, emulator_aws_config,
-    examples, file_names_under, stderr_of, stdout_of, GOLDEN_CSV,
+    examples, file_names_under, golden_csv, stderr_of, stdout_of,
 };
 
 /// 8 concurrent `cityflow report generate` for one date.
@@ -63,7 +63,7 @@ fn eight_concurrent_runs_leave_one_csv_and_one_json() {
                 .join("output/reports/daily_report_2026-03-10.csv")
         )
         .unwrap(),
-        GOLDEN_CSV
+        golden_csv()
     );
 }
 

@@ -179,12 +179,17 @@ fn aws_mode_on_a_rust_lambda_reads_metrics_from_s3_and_writes_nothing_locally() 
             sink.get(&BlobKey::report_csv(date)).await.unwrap(),
         )
     });
-    let local = cityflow_core::generate_from_metrics_dir(
+    let mut local = cityflow_core::generate_from_metrics_dir(
         &fixtures(),
         "2025-11-04".parse().unwrap(),
         stored.report.generated_at,
     )
     .unwrap();
+    // Nothing stored before: the comparison says there is no earlier report.
+    local.report.evolution_vs_semaine_precedente = cityflow_core::Evolution::compute(
+        &local.report,
+        &std::array::from_fn(|_| cityflow_core::evolution::PastWeek::Missing),
+    );
     assert_eq!(stored.report, local.report);
     assert_eq!(text(&csv), cityflow_core::render_csv(&local.report));
 }

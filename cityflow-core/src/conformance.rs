@@ -14,7 +14,10 @@ use bytes::Bytes;
 use chrono::NaiveDate;
 use futures_util::future::join_all;
 
+use std::sync::Arc;
+
 use crate::error::ErrorKind;
+use crate::evolution::{PastWeek, WeekFigures};
 use crate::model::*;
 use crate::store::{BlobKey, BlobSink, DateRange, ReportStore, CSV_CONTENT_TYPE};
 
@@ -88,7 +91,7 @@ pub fn sample_report(date: NaiveDate, seed: u32) -> DailyReport {
         "series".to_string(),
         serde_json::json!([[1, 2.5, null], {"k": "v"}, []]),
     );
-    DailyReport {
+    let mut report = DailyReport {
         date,
         generated_at: Timestamp::parse("2025-11-05T06:30:00.123456+01:00").unwrap(),
         summary: Summary {
@@ -136,10 +139,7 @@ pub fn sample_report(date: NaiveDate, seed: u32) -> DailyReport {
             impact: "IMPASSE".into(),
             arrondissement: None,
         }],
-        evolution_vs_semaine_precedente: Evolution {
-            note: Some("Nécessite données historiques pour comparaison".into()),
-            figures,
-        },
+        evolution_vs_semaine_precedente: Evolution::default(),
         meteo_impact: Some(WeatherImpact {
             date: Some(date),
             temp_moyenne: Some(11.6),
@@ -150,7 +150,27 @@ pub fn sample_report(date: NaiveDate, seed: u32) -> DailyReport {
             conditions: Some("Partially cloudy".into()),
             impact_mobilite: Some(50.0),
         }),
-    }
+    };
+    // A full week-over-week comparison: nulls (no reference availability, a zero bike
+    // reference), negative and fractional variations, ranks, entries and exits, a band.
+    let mut reference = report.clone();
+    reference.summary.taux_disponibilite_capteurs = None;
+    reference.summary.total_velos_paris = 0;
+    reference.summary.nombre_troncons_satures = 31;
+    reference.summary.temps_perdu_total_minutes = 0.1;
+    reference.top_10_troncons_frequentes.swap(0, 3);
+    reference.top_10_troncons_frequentes[9].identifiant_arc = "6000".into();
+    let mut older = reference.clone();
+    older.summary.total_vehicules_paris = 1;
+    let weeks = [
+        PastWeek::Found(Arc::new(WeekFigures::of(&reference))),
+        PastWeek::Missing,
+        PastWeek::Found(Arc::new(WeekFigures::of(&older))),
+        PastWeek::Unreadable("unreadable".into()),
+    ];
+    report.evolution_vs_semaine_precedente = Evolution::compute(&report, &weeks);
+    report.evolution_vs_semaine_precedente.figures = figures;
+    report
 }
 
 /// Envelopes are stamped with the current time: a store may derive an expiry from the

@@ -284,10 +284,8 @@ pub fn generate_from_metrics(
     }
 
     let mut report = DailyReport::empty(date, generated_at);
-    report.evolution_vs_semaine_precedente = Evolution {
-        note: Some("Nécessite données historiques pour comparaison".into()),
-        ..Evolution::default()
-    };
+    // Filled from the report store by the export pipeline (cityflow-pipeline).
+    report.evolution_vs_semaine_precedente = Evolution::not_computed(date);
 
     if let Some(c) = comptages {
         let g = c.global_metrics;

@@ -22,6 +22,7 @@
 
 pub mod aws_settings;
 pub mod error;
+pub mod evolution;
 pub mod generate;
 pub mod model;
 pub mod render;

@@ -7,13 +7,14 @@
 //! - floats are `f64` and `serde_json` is built with `float_roundtrip`, so a value read and
 //!   written again is the same double.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use chrono::{
     DateTime, FixedOffset, NaiveDate, NaiveDateTime, SecondsFormat, SubsecRound, TimeZone, Utc,
 };
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+pub use crate::evolution::Evolution;
 
 /// One day's road-traffic report for Paris.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -235,16 +236,6 @@ pub struct Roadwork {
     pub typologie: String,
     pub impact: String,
     pub arrondissement: Option<String>,
-}
-
-/// Comparison with the previous week; only a note until history is available.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Evolution {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-    /// Any other figure, kept as it was.
-    #[serde(flatten)]
-    pub figures: BTreeMap<String, serde_json::Value>,
 }
 
 /// The day's weather and its estimated impact on mobility.

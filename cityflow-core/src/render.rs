@@ -114,6 +114,47 @@ pub fn render_csv(report: &DailyReport) -> String {
         }
     }
 
+    row(&["", ""]);
+    row(&["=== ÉVOLUTION VS SEMAINE PRÉCÉDENTE ===", ""]);
+    let evolution = &report.evolution_vs_semaine_precedente;
+    match evolution.unavailable_reason() {
+        Some(why) => row(&["Indisponible", &why]),
+        None => {
+            let reference = evolution
+                .date_reference
+                .map(|d| d.to_string())
+                .unwrap_or_default();
+            row(&["Date de référence", &reference]);
+            row(&[
+                "Indicateur",
+                "Valeur",
+                "Référence",
+                "Variation",
+                "Tendance 4 semaines",
+            ]);
+            for r in evolution.rows() {
+                let tendance = r.qualification.map(|q| q.as_str()).unwrap_or("");
+                row(&[r.label, &r.valeur, &r.reference, &r.variation, tendance]);
+            }
+            let arcs = |label: &str, arcs: &Option<Vec<crate::evolution::ArcRef>>| {
+                let arcs = arcs.as_deref().unwrap_or_default();
+                if arcs.is_empty() {
+                    vec![vec![label.to_string(), "aucun".to_string()]]
+                } else {
+                    arcs.iter()
+                        .map(|a| vec![label.to_string(), a.libelle.clone()])
+                        .collect()
+                }
+            };
+            for line in arcs("Entrée top 10", &evolution.entrees_top_10)
+                .into_iter()
+                .chain(arcs("Sortie top 10", &evolution.sorties_top_10))
+            {
+                row(&[&line[0], &line[1]]);
+            }
+        }
+    }
+
     let bytes = w.into_inner().expect("flushing CSV to memory");
     String::from_utf8(bytes).expect("CSV of UTF-8 strings is UTF-8")
 }

@@ -29,6 +29,50 @@ fn csv_of_the_example_day_matches_the_golden_file() {
     assert_eq!(csv, expected, "CSV differs from {}", golden.display());
 }
 
+/// The example day compared with four earlier weeks made from it: fewer vehicles, more lost
+/// time, one arc out of the top 10 and another in.
+#[test]
+fn csv_with_the_weeks_evolution_matches_the_golden_file() {
+    use cityflow_core::evolution::{PastWeek, WeekFigures};
+    use cityflow_core::Evolution;
+    use std::sync::Arc;
+
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut report = generate_from_metrics_dir(
+        &root.join("../examples/metrics"),
+        "2026-03-10".parse().unwrap(),
+        Timestamp::parse("2026-03-11T06:00:00+01:00").unwrap(),
+    )
+    .unwrap()
+    .report;
+    let weeks: [PastWeek; 4] = std::array::from_fn(|i| {
+        let mut week = report.clone();
+        week.date = report.date - chrono::Days::new(7 * (i as u64 + 1));
+        let s = &mut week.summary;
+        s.total_vehicules_paris = s.total_vehicules_paris * (95 - i as u64) / 100;
+        s.temps_perdu_total_minutes *= 1.2 + i as f64 / 10.0;
+        s.nombre_troncons_satures += 1;
+        s.taux_disponibilite_capteurs = s.taux_disponibilite_capteurs.map(|t| t + 1.25);
+        s.total_velos_paris = 4134;
+        let top = &mut week.top_10_troncons_frequentes;
+        top.pop();
+        top[0].debit_journalier_total = 100_000;
+        let mut gone = top[1].clone();
+        gone.identifiant_arc = "EX-OUT".into();
+        gone.libelle = "Rue_Sortie_Du_Top".into();
+        top.push(gone);
+        PastWeek::Found(Arc::new(WeekFigures::of(&week)))
+    });
+    report.evolution_vs_semaine_precedente = Evolution::compute(&report, &weeks);
+    let csv = render_csv(&report);
+    let golden = root.join("tests/golden/daily_report_2026-03-10_evolution.csv");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&golden, &csv).unwrap();
+    }
+    let expected = std::fs::read_to_string(&golden).unwrap();
+    assert_eq!(csv, expected, "CSV differs from {}", golden.display());
+}
+
 #[test]
 fn the_csv_keeps_the_old_format_lines() {
     // The lines every reader of the old CSV relies on, as the old tool wrote them.

@@ -16,8 +16,8 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use cityflow_core::{
-    ArcStats, CongestionAlert, DailyReport, FailingSensor, SensorKind, Severity, Summary,
-    Timestamp, ZoneEntry, ZoneStats, MAX_ALERTS, TOP_N,
+    ArcStats, CongestionAlert, DailyReport, Evolution, FailingSensor, SensorKind, Severity,
+    Summary, Timestamp, ZoneEntry, ZoneStats, MAX_ALERTS, TOP_N,
 };
 
 use crate::aggregate::{Aggregate, ArcInfo, DayHours, Etat};
@@ -389,8 +389,8 @@ pub fn day_report(
             }
         })
         .collect();
-    report.evolution_vs_semaine_precedente.note =
-        Some("Nécessite données historiques pour comparaison".into());
+    // Filled from the report store by the export pipeline (cityflow-pipeline).
+    report.evolution_vs_semaine_precedente = Evolution::not_computed(report.date);
     report
 }
 

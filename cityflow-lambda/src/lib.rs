@@ -23,7 +23,9 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use cityflow_core::{report_id, BlobKey, InputLocation, InputSource};
 use cityflow_ingest::{DaySelection, NoProgress};
-use cityflow_pipeline::{export_comptages, metrics_day, read_comptages, DayExport, TargetOutcome};
+use cityflow_pipeline::{
+    export_comptages, metrics_day, read_comptages, DayExport, History, TargetOutcome,
+};
 use cityflow_storage::{EnvMap, JsonBackend, Storage, StorageConfig};
 use serde::Serialize;
 use serde_json::Value;
@@ -153,11 +155,15 @@ impl Function {
             "event accepted"
         );
         let mut dates = Vec::new();
+        // One invocation's days compare with each other before the store is asked.
+        let history = History::new();
         for job in &plan.jobs {
             match job {
-                Job::Metrics(date) => dates.push(self.metrics_date(*date, plan.dry_run).await?),
+                Job::Metrics(date) => {
+                    dates.push(self.metrics_date(*date, plan.dry_run, &history).await?)
+                }
                 Job::Comptages { url, dates: range } => {
-                    dates.extend(self.comptages(url, *range, plan.dry_run).await?)
+                    dates.extend(self.comptages(url, *range, plan.dry_run, &history).await?)
                 }
                 Job::Skipped { date, reason } => {
                     dates.push(self.result(*date, Status::Skipped, Some(reason.clone())))
@@ -194,8 +200,9 @@ impl Function {
         &self,
         date: NaiveDate,
         dry_run: bool,
+        history: &History,
     ) -> Result<DateResult, InvocationError> {
-        self.metrics_date_logged(date, dry_run)
+        self.metrics_date_logged(date, dry_run, history)
             .instrument(tracing::info_span!("date", %date))
             .await
     }
@@ -204,9 +211,10 @@ impl Function {
         &self,
         date: NaiveDate,
         dry_run: bool,
+        history: &History,
     ) -> Result<DateResult, InvocationError> {
         // A day whose inputs are wrong fails alone; the other days of a range go on.
-        let day = match metrics_day(&self.storage, &*self.metrics, date, dry_run).await {
+        let day = match metrics_day(&self.storage, &*self.metrics, date, dry_run, history).await {
             Ok(day) => day,
             Err(e) => {
                 tracing::error!("{e}");
@@ -228,6 +236,7 @@ impl Function {
         url: &str,
         range: Option<(NaiveDate, NaiveDate)>,
         dry_run: bool,
+        history: &History,
     ) -> Result<Vec<DateResult>, InvocationError> {
         let (location, name) = InputLocation::parse_file(url)
             .map_err(|m| InvocationError::BadEvent(BadEvent(format!("{url}: {m}"))))?;
@@ -251,8 +260,15 @@ impl Function {
                 .map(|d| self.result(*d, Status::Skipped, Some("dry run: nothing written".into())))
                 .collect());
         }
-        let done =
-            export_comptages(&self.storage, &read, Some(self.metrics.clone()), 4, &|_| {}).await;
+        let done = export_comptages(
+            &self.storage,
+            &read,
+            Some(self.metrics.clone()),
+            4,
+            history,
+            &|_| {},
+        )
+        .await;
         Ok(done.exports.iter().map(|e| self.exported(e)).collect())
     }
 

@@ -136,12 +136,17 @@ async fn the_morning_schedule_builds_yesterday_once_however_often_it_fires() {
         .get("2025-11-04".parse().unwrap())
         .await
         .unwrap();
-    let local = cityflow_core::generate_from_metrics_dir(
+    let mut local = cityflow_core::generate_from_metrics_dir(
         &fixtures(),
         "2025-11-04".parse().unwrap(),
         stored.report.generated_at,
     )
     .unwrap();
+    // Nothing stored before: the comparison says there is no earlier report.
+    local.report.evolution_vs_semaine_precedente = cityflow_core::Evolution::compute(
+        &local.report,
+        &std::array::from_fn(|_| cityflow_core::evolution::PastWeek::Missing),
+    );
     assert_eq!(stored.report, local.report);
 }
 

@@ -10,6 +10,8 @@
 //!   streamed once from a file or an S3 object, exported `jobs` at a time.
 //! - [`export_report`]: one report to both targets, concurrently, one [`TargetOutcome`]
 //!   each; [`planned_exports`]: where a dry run would write.
+//! - [`History`]: the previous weeks' reports of a run, from which each exported report's
+//!   `evolution_vs_semaine_precedente` is computed (`cityflow_core::evolution`).
 //!
 //! A separate crate so that `cityflow-storage` (the factory, linked by services that only
 //! read reports) does not build the open-data parser, and the parser does not know about
@@ -28,6 +30,9 @@ use cityflow_ingest::{ingest_reader, DaySelection, Ingested, Progress};
 use cityflow_storage::Storage;
 use futures_util::stream::{self, StreamExt};
 use serde::Serialize;
+
+mod history;
+pub use history::History;
 
 /// Caps glibc's malloc arenas at one, unless `MALLOC_ARENA_MAX` is set: call it first thing
 /// in `main`, before any thread exists (the `cityflow` CLI and the Lambda function do).
@@ -161,7 +166,7 @@ const CSV_FOLLOW_ROUNDS: usize = 5;
 /// Both writes go out at once. The JSON write is conditional: a store holding the day's
 /// report built from newer inputs refuses it ([`cityflow_core::ErrorKind::Superseded`]);
 /// then nothing failed and both outcomes say `skipped`. The CSV follows its JSON: once both
-/// writes are done, the stored JSON is read back and, while it is not the one whose CSV was
+/// writes are done, the stored JSON is read back and, while it does not render to the CSV
 /// last written (a newer build landed meanwhile, or ours was refused), the CSV is rewritten
 /// from the stored report — so that after any interleaving of writers both targets reflect
 /// the newest inputs. When the JSON target fails, the CSV stands as written (the targets are
@@ -177,11 +182,10 @@ pub async fn export_report(
     if let Some(p) = provenance {
         envelope = envelope.built_from(p);
     }
+    let csv = render_csv(report);
     let (json_result, csv_result) = tokio::join!(
         storage.reports.put(&envelope),
-        storage
-            .blobs
-            .put_report_csv(report.date, render_csv(report))
+        storage.blobs.put_report_csv(report.date, csv.clone())
     );
     let (csv, json) = match (json_result, csv_result) {
         (Err(e), _) if e.kind() == ErrorKind::Superseded => {
@@ -210,7 +214,7 @@ pub async fn export_report(
             TargetOutcome::new("json", json_backend, json_target, Ok(location)),
         ),
         (Ok(location), Ok(csv_location)) => {
-            let csv = follow_stored_json(storage, report.date, Some(envelope))
+            let csv = follow_stored_json(storage, report.date, Some(csv))
                 .await
                 .map(|_| csv_location);
             (
@@ -227,26 +231,25 @@ pub async fn export_report(
     }
 }
 
-/// Makes the CSV of `date` follow the stored JSON: `rendered` is the envelope whose CSV was
-/// last written (none: unknown). Returns the CSV's location.
+/// Makes the CSV of `date` follow the stored JSON: `written` is the CSV last written for that
+/// date (none: unknown). The CSV is compared by content, so concurrent runs of the same inputs
+/// (whose envelopes differ only by their timestamps) agree at once. Returns its location.
 async fn follow_stored_json(
     storage: &Storage,
     date: NaiveDate,
-    mut rendered: Option<StoredReport>,
+    mut written: Option<String>,
 ) -> Result<String> {
     for _ in 0..CSV_FOLLOW_ROUNDS {
         let stored = storage.reports.get(date).await?;
-        if rendered.as_ref() == Some(&stored) {
+        let csv = render_csv(&stored.report);
+        if written.as_ref() == Some(&csv) {
             return Ok(storage.blobs.location(&BlobKey::report_csv(date)));
         }
-        if rendered.is_some() {
+        if written.is_some() {
             tracing::info!(%date, "the stored report changed while its CSV was written; following it");
         }
-        storage
-            .blobs
-            .put_report_csv(date, render_csv(&stored.report))
-            .await?;
-        rendered = Some(stored);
+        storage.blobs.put_report_csv(date, csv.clone()).await?;
+        written = Some(csv);
     }
     Err(Error::Unavailable {
         target: storage.blobs.describe(),
@@ -292,14 +295,17 @@ pub struct MetricsDay {
 /// The report of `date` from the metrics files in `source`, exported to `storage` unless
 /// `dry_run`. Every input problem (no file at all, a malformed one) is an error before the
 /// first write, so a bad run exports nothing; missing files are warnings, logged and
-/// returned.
+/// returned. The report's evolution is computed from `history` and the report store (a
+/// reference that cannot be read is a warning, never a failure); a dry run reads no store
+/// and leaves it [not computed](cityflow_core::Evolution::not_computed).
 pub async fn metrics_day(
     storage: &Storage,
     source: &dyn InputSource,
     date: NaiveDate,
     dry_run: bool,
+    history: &History,
 ) -> Result<MetricsDay> {
-    let generated = generate_from_source(source, date, Timestamp::now()).await?;
+    let mut generated = generate_from_source(source, date, Timestamp::now()).await?;
     for w in &generated.warnings {
         tracing::warn!("{w}");
     }
@@ -308,6 +314,15 @@ pub async fn metrics_day(
         render_csv(&generated.report);
         None
     } else {
+        history.remember(&generated.report);
+        let (evolution, warnings) = history
+            .evolution(storage.reports.as_ref(), &generated.report)
+            .await;
+        generated.report.evolution_vs_semaine_precedente = evolution;
+        for w in &warnings {
+            tracing::warn!("{w}");
+        }
+        generated.warnings.extend(warnings);
         let provenance = Some(generated.provenance.clone());
         let mut export = export_report(storage, &generated.report, provenance).await;
         export.warnings = generated.warnings.clone();
@@ -438,6 +453,9 @@ pub async fn comptages_report(
     Ok((report, Provenance::of(inputs), warnings))
 }
 
+/// A report, what it was built from, and the warnings of its inputs.
+type BuiltReport = (DailyReport, Provenance, Vec<String>);
+
 /// Every day of a comptages run, exported.
 #[derive(Debug, Clone)]
 pub struct ComptagesExport {
@@ -458,30 +476,52 @@ impl ComptagesExport {
 /// Builds and exports the report of every day of `read`, `jobs` days at a time (at least
 /// one), calling `on_day` as each finishes (for a progress bar). A day whose metrics file is
 /// malformed fails on both targets with that reason; the other days go on.
+///
+/// Every report is built first and remembered in `history`, then each gets its evolution and
+/// is exported: a day compares with a previous week of the same run even before that week
+/// is exported, or when its export failed.
 pub async fn export_comptages(
     storage: &Storage,
     read: &ComptagesRead,
     metrics: Option<Arc<dyn InputSource>>,
     jobs: usize,
+    history: &History,
     on_day: &(dyn Fn(&DayExport) + Sync),
 ) -> ComptagesExport {
     let started = std::time::Instant::now();
-    let mut exports: Vec<DayExport> = stream::iter(read.days.iter().copied())
+    let jobs = jobs.max(1);
+    let built: Vec<(NaiveDate, Result<BuiltReport>)> = stream::iter(read.days.iter().copied())
         .map(|date| {
             let metrics = metrics.clone();
-            async move {
-                let export = match comptages_report(read, date, metrics.as_deref()).await {
-                    Ok((report, provenance, warnings)) => DayExport {
+            async move { (date, comptages_report(read, date, metrics.as_deref()).await) }
+        })
+        .buffered(jobs)
+        .collect()
+        .await;
+    for (_, report) in &built {
+        if let Ok((report, _, _)) = report {
+            history.remember(report);
+        }
+    }
+    let mut exports: Vec<DayExport> = stream::iter(built)
+        .map(|(date, built)| async move {
+            let export = match built {
+                Ok((mut report, provenance, mut warnings)) => {
+                    let (evolution, evolution_warnings) =
+                        history.evolution(storage.reports.as_ref(), &report).await;
+                    report.evolution_vs_semaine_precedente = evolution;
+                    warnings.extend(evolution_warnings);
+                    DayExport {
                         warnings,
                         ..export_report(storage, &report, Some(provenance)).await
-                    },
-                    Err(e) => DayExport::not_attempted(storage, date, &e),
-                };
-                on_day(&export);
-                export
-            }
+                    }
+                }
+                Err(e) => DayExport::not_attempted(storage, date, &e),
+            };
+            on_day(&export);
+            export
         })
-        .buffer_unordered(jobs.max(1))
+        .buffer_unordered(jobs)
         .collect()
         .await;
     let export_seconds = started.elapsed().as_secs_f64();

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use cityflow_core::InputLocation;
 use cityflow_ingest::{ingest, DaySelection, Progress};
-use cityflow_pipeline::{dry_run_comptages, export_comptages, read_comptages, TargetOutcome};
+use cityflow_pipeline::{
+    dry_run_comptages, export_comptages, read_comptages, History, TargetOutcome,
+};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
@@ -164,9 +166,15 @@ pub async fn generate(ctx: &Context, args: GenerateArgs) -> Result<u8, Failure> 
     } else {
         ProgressBar::hidden()
     };
-    let done = export_comptages(&storage, &read, metrics, usize::from(args.jobs), &|_| {
-        bar.inc(1)
-    })
+    let history = History::new();
+    let done = export_comptages(
+        &storage,
+        &read,
+        metrics,
+        usize::from(args.jobs),
+        &history,
+        &|_| bar.inc(1),
+    )
     .await;
     bar.finish_and_clear();
 

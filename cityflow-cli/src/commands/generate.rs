@@ -1,8 +1,8 @@
 //! `cityflow report generate`: build the day's report, export CSV and JSON.
 
 use chrono::{NaiveDate, Utc};
-use cityflow_core::InputLocation;
-use cityflow_pipeline::{metrics_day, planned_exports, DayExport, TargetOutcome};
+use cityflow_core::{Evolution, InputLocation};
+use cityflow_pipeline::{metrics_day, planned_exports, DayExport, History, TargetOutcome};
 use cityflow_storage::{Mode, Storage};
 
 use super::{parse_date_arg, Context};
@@ -38,7 +38,7 @@ pub async fn run(ctx: &Context, args: GenerateArgs) -> Result<u8, Failure> {
     let source = cityflow_storage::input_source(&ctx.config, &location, "metrics directory")?;
     let storage = cityflow_storage::build(&ctx.config).await?;
     // Every input or configuration problem is found before the first write.
-    let day = metrics_day(&storage, &*source, date, args.dry_run).await?;
+    let day = metrics_day(&storage, &*source, date, args.dry_run, &History::new()).await?;
     let Some(export) = day.export else {
         return dry_run(ctx, &storage, &[date], day.generated.inputs.len());
     };
@@ -62,6 +62,7 @@ pub async fn run(ctx: &Context, args: GenerateArgs) -> Result<u8, Failure> {
             &location,
             day.generated.inputs.len(),
             &export,
+            &day.generated.report.evolution_vs_semaine_precedente,
         );
     }
     Ok(if ok { 0 } else { FAILURE })
@@ -73,6 +74,7 @@ fn print_human(
     location: &InputLocation,
     inputs: usize,
     export: &DayExport,
+    evolution: &Evolution,
 ) {
     println!("Rapport quotidien du {}", export.date);
     println!("  ✓ {inputs} fichier(s) métriques lu(s) depuis {location}");
@@ -95,7 +97,38 @@ fn print_human(
         (_, _, Some(why)) => println!("↷ Rapport JSON non remplacé ({label}): {why}"),
         _ => {}
     }
+    print_evolution(evolution);
     banner(ctx, storage, &export.csv, &export.json);
+}
+
+/// One line per indicator: arrow, value, variation, four-week qualification.
+fn print_evolution(evolution: &Evolution) {
+    let reference = evolution
+        .date_reference
+        .map(|d| format!(" ({d})"))
+        .unwrap_or_default();
+    if let Some(why) = evolution.unavailable_reason() {
+        println!("\nÉvolution vs semaine précédente{reference} : indisponible, {why}");
+        return;
+    }
+    println!("\nÉvolution vs semaine précédente{reference} :");
+    for row in evolution.rows() {
+        let mut detail = vec![if row.variation.is_empty() {
+            "variation inconnue".to_string()
+        } else {
+            row.variation.clone()
+        }];
+        if let Some(q) = row.qualification {
+            detail.push(q.as_str().to_string());
+        }
+        println!(
+            "  {} {} : {} ({})",
+            row.direction.arrow(),
+            row.label,
+            row.valeur,
+            detail.join(", ")
+        );
+    }
 }
 
 /// `--dry-run`: what would be written where; nothing is.

@@ -10,9 +10,15 @@ pub fn examples() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/metrics")
 }
 
-/// The reviewed golden CSV of the example day.
-pub const GOLDEN_CSV: &str =
-    include_str!("../../../cityflow-core/tests/golden/daily_report_2026-03-10.csv");
+/// The reviewed golden CSV of the example day, as exported where no earlier report is stored:
+/// the golden file renders the report as generated (its evolution not computed), an export
+/// says why there is no comparison.
+pub fn golden_csv() -> String {
+    include_str!("../../../cityflow-core/tests/golden/daily_report_2026-03-10.csv").replace(
+        "Indisponible;non calculée : l'historique des rapports n'a pas été consulté",
+        "Indisponible;aucun rapport pour le 2026-03-03",
+    )
+}
 
 /// `cityflow` run in `dir` with only `vars` in its environment, so that neither the
 /// developer's `.env` nor their variables leak in.
@@ -90,9 +96,10 @@ pub fn closed_port() -> u16 {
 pub mod proxy;
 
 /// Reads back, through the factory configured by `vars` (as a service linking the crates
-/// would), what a backfill of `input` exported: the stored dates are exactly the file's days,
-/// `days` of them, each report equals a fresh computation from `input`, and each CSV equals
-/// its rendering, one per day.
+/// would), what a backfill of `input` into an empty store exported: the stored dates are
+/// exactly the file's days, `days` of them, each report equals a fresh computation from
+/// `input` — its week-over-week comparison made with the other days of the file, since the
+/// store held nothing before — and each CSV equals its rendering, one per day.
 pub fn assert_backfill_matches_a_fresh_computation(
     input: &Path,
     vars: &[(&str, &str)],
@@ -128,9 +135,24 @@ pub fn assert_backfill_matches_a_fresh_computation(
             .filter(|k| k.as_str().ends_with(".csv"))
             .count();
         assert_eq!(csv_count, days, "{label}: one CSV per day");
+        use cityflow_core::evolution::{previous_weeks, PastWeek, WeekFigures};
+        let figures: std::collections::HashMap<_, _> = fresh
+            .days
+            .iter()
+            .map(|d| {
+                let report = fresh.report(*d, cityflow_core::Timestamp::now());
+                (*d, std::sync::Arc::new(WeekFigures::of(&report)))
+            })
+            .collect();
         for date in &fresh.days {
             let stored = storage.reports.get(*date).await.unwrap();
-            let expected = fresh.report(*date, stored.report.generated_at);
+            let mut expected = fresh.report(*date, stored.report.generated_at);
+            let weeks = previous_weeks(*date).map(|d| match figures.get(&d) {
+                Some(f) => PastWeek::Found(f.clone()),
+                None => PastWeek::Missing,
+            });
+            expected.evolution_vs_semaine_precedente =
+                cityflow_core::Evolution::compute(&expected, &weeks);
             assert_eq!(stored.report, expected, "{label}: {date}");
             let csv = storage
                 .blobs
