@@ -91,11 +91,43 @@ fn expected_qualification(v: f64, values: &[f64]) -> (f64, f64, f64, Qualificati
 /// Exports the five Mondays one run each, in order, then checks the stored reports.
 fn five_mondays_in_order(dir: &Path, vars: &[(&str, &str)], label: &str) {
     let input = simulated_month(dir);
+    let mut last_output = String::new();
     for date in MONDAYS {
-        cityflow(dir, vars)
-            .args(["report", "generate", "--comptages", &input, "--date", date])
-            .assert()
-            .success();
+        last_output = common::stdout_of(
+            &cityflow(dir, vars)
+                .args(["report", "generate", "--comptages", &input, "--date", date])
+                .assert()
+                .success(),
+        );
+    }
+    // The human output: one line per indicator, an arrow, the variation, the qualification.
+    assert!(
+        last_output.contains("Évolution vs semaine précédente (2025-03-24) :"),
+        "{label}: {last_output}"
+    );
+    for indicator in [
+        "Total véhicules Paris",
+        "Temps perdu total (min)",
+        "Tronçons saturés",
+        "Taux disponibilité capteurs (%)",
+        "Total vélos Paris",
+    ] {
+        let line = last_output
+            .lines()
+            .find(|l| l.contains(&format!(" {indicator} : ")))
+            .unwrap_or_else(|| panic!("{label}: no line for {indicator}: {last_output}"));
+        assert!(
+            ["  ↑ ", "  ↓ ", "  → ", "  ? "]
+                .iter()
+                .any(|a| line.starts_with(a)),
+            "{label}: {line}"
+        );
+        assert!(
+            ["habituel", "inhabituel", "exceptionnel"]
+                .iter()
+                .any(|q| line.contains(q)),
+            "{label}: four weeks available, so qualified: {line}"
+        );
     }
     let dates: Vec<NaiveDate> = MONDAYS.iter().map(|s| d(s)).collect();
     let reports = stored_reports(vars, &dates);

@@ -17,14 +17,15 @@
 //! read reports) does not build the open-data parser, and the parser does not know about
 //! targets.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
 use cityflow_core::{
     add_metrics_sections, generate_from_source, render_csv, BlobKey, BlobSinkExt, DailyReport,
-    Error, ErrorKind, Generated, InputSource, InputVersion, Provenance, Result, StoredReport,
-    Timestamp,
+    Error, ErrorKind, Evolution, Generated, InputSource, InputVersion, Provenance, Result,
+    StoredReport, Timestamp,
 };
 use cityflow_ingest::{ingest_reader, DaySelection, Ingested, Progress};
 use cityflow_storage::Storage;
@@ -461,6 +462,8 @@ type BuiltReport = (DailyReport, Provenance, Vec<String>);
 pub struct ComptagesExport {
     /// One per day, sorted by date.
     pub exports: Vec<DayExport>,
+    /// Each built report's week-over-week comparison, as exported.
+    pub evolutions: BTreeMap<NaiveDate, Evolution>,
     /// Building, rendering and exporting every report to both targets: what a backfill costs
     /// after the read.
     pub export_seconds: f64,
@@ -503,28 +506,37 @@ pub async fn export_comptages(
             history.remember(report);
         }
     }
-    let mut exports: Vec<DayExport> = stream::iter(built)
+    let done: Vec<(DayExport, Option<Evolution>)> = stream::iter(built)
         .map(|(date, built)| async move {
-            let export = match built {
+            let (export, evolution) = match built {
                 Ok((mut report, provenance, mut warnings)) => {
                     let (evolution, evolution_warnings) =
                         history.evolution(storage.reports.as_ref(), &report).await;
                     report.evolution_vs_semaine_precedente = evolution;
                     warnings.extend(evolution_warnings);
-                    DayExport {
+                    let export = DayExport {
                         warnings,
                         ..export_report(storage, &report, Some(provenance)).await
-                    }
+                    };
+                    (export, Some(report.evolution_vs_semaine_precedente))
                 }
-                Err(e) => DayExport::not_attempted(storage, date, &e),
+                Err(e) => (DayExport::not_attempted(storage, date, &e), None),
             };
             on_day(&export);
-            export
+            (export, evolution)
         })
         .buffer_unordered(jobs)
         .collect()
         .await;
     let export_seconds = started.elapsed().as_secs_f64();
+    let mut exports = Vec::with_capacity(done.len());
+    let mut evolutions = BTreeMap::new();
+    for (export, evolution) in done {
+        if let Some(e) = evolution {
+            evolutions.insert(export.date, e);
+        }
+        exports.push(export);
+    }
     exports.sort_by_key(|e| e.date);
     for e in &exports {
         for w in &e.warnings {
@@ -539,6 +551,7 @@ pub async fn export_comptages(
             0.0
         },
         exports,
+        evolutions,
         export_seconds,
     }
 }

@@ -223,6 +223,12 @@ pub async fn generate(ctx: &Context, args: GenerateArgs) -> Result<u8, Failure> 
                 shown(&e.json),
             );
         }
+        // One day: its comparison with the previous weeks, as `report generate` prints it.
+        if let [only] = exports.as_slice() {
+            if let Some(evolution) = done.evolutions.get(&only.date) {
+                super::generate::print_evolution(evolution);
+            }
+        }
         let (icon, mode) = super::generate::mode_banner(storage.mode);
         println!("\n{}", "=".repeat(60));
         println!(

@@ -102,7 +102,7 @@ fn print_human(
 }
 
 /// One line per indicator: arrow, value, variation, four-week qualification.
-fn print_evolution(evolution: &Evolution) {
+pub(crate) fn print_evolution(evolution: &Evolution) {
     let reference = evolution
         .date_reference
         .map(|d| format!(" ({d})"))
@@ -114,7 +114,7 @@ fn print_evolution(evolution: &Evolution) {
     println!("\nÉvolution vs semaine précédente{reference} :");
     for row in evolution.rows() {
         let mut detail = vec![if row.variation.is_empty() {
-            "variation inconnue".to_string()
+            "variation non calculable".to_string()
         } else {
             row.variation.clone()
         }];
