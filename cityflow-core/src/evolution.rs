@@ -225,28 +225,21 @@ impl Evolution {
             })
             .collect();
         let tendance = Some(tendance(&report.summary, &found));
-        let reference = match &weeks[0] {
-            PastWeek::Found(f) => f,
-            PastWeek::Missing => {
-                return Evolution {
-                    date_reference: Some(date_reference),
-                    disponible: Some(false),
-                    raison: Some(format!("aucun rapport pour le {date_reference}")),
-                    tendance_4_semaines: tendance,
-                    ..Evolution::default()
-                }
-            }
-            PastWeek::Unreadable(why) => {
-                return Evolution {
-                    date_reference: Some(date_reference),
-                    disponible: Some(false),
-                    raison: Some(format!(
-                        "le rapport du {date_reference} n'a pas pu être lu : {why}"
-                    )),
-                    tendance_4_semaines: tendance,
-                    ..Evolution::default()
-                }
-            }
+        let raison = match &weeks[0] {
+            PastWeek::Found(_) => None,
+            PastWeek::Missing => Some(format!("aucun rapport pour le {date_reference}")),
+            PastWeek::Unreadable(why) => Some(format!(
+                "le rapport du {date_reference} n'a pas pu être lu : {why}"
+            )),
+        };
+        let PastWeek::Found(reference) = &weeks[0] else {
+            return Evolution {
+                date_reference: Some(date_reference),
+                disponible: Some(false),
+                raison,
+                tendance_4_semaines: tendance,
+                ..Evolution::default()
+            };
         };
         let (top_10, entrees, sorties) = top_10(report, reference);
         Evolution {
@@ -643,8 +636,17 @@ mod tests {
         PastWeek::Found(Arc::new(WeekFigures::of(r)))
     }
 
-    fn weeks(list: [PastWeek; 4]) -> [PastWeek; 4] {
-        list
+    /// `day` against `reference` as D − 7, the other weeks missing.
+    fn against(day: &DailyReport, reference: &DailyReport) -> Evolution {
+        Evolution::compute(
+            day,
+            &[
+                found(reference),
+                PastWeek::Missing,
+                PastWeek::Missing,
+                PastWeek::Missing,
+            ],
+        )
     }
 
     #[test]
@@ -671,15 +673,7 @@ mod tests {
         );
         let day = report("2026-04-05", 110, 10.0, 3, Some(90.0), 5, &[]);
         let reference = report("2026-03-29", 100, 10.0, 3, Some(90.0), 5, &[]);
-        let e = Evolution::compute(
-            &day,
-            &weeks([
-                found(&reference),
-                PastWeek::Missing,
-                PastWeek::Missing,
-                PastWeek::Missing,
-            ]),
-        );
+        let e = against(&day, &reference);
         assert_eq!(e.date_reference, Some(d("2026-03-29")));
         assert_eq!(e.disponible, Some(true));
     }
@@ -688,15 +682,7 @@ mod tests {
     fn indicators_up_down_zero_and_missing() {
         let day = report("2026-03-10", 110, 50.0, 3, Some(95.5), 0, &[]);
         let reference = report("2026-03-03", 100, 80.0, 5, None, 0, &[]);
-        let e = Evolution::compute(
-            &day,
-            &weeks([
-                found(&reference),
-                PastWeek::Missing,
-                PastWeek::Missing,
-                PastWeek::Missing,
-            ]),
-        );
+        let e = against(&day, &reference);
         let i = e.indicateurs.clone().unwrap();
         assert_eq!(i.total_vehicules_paris.variation_pct, Some(10.0));
         assert_eq!(i.temps_perdu_total_minutes.variation_pct, Some(-37.5));
@@ -716,15 +702,7 @@ mod tests {
     fn percentage_points_for_the_sensor_availability() {
         let day = report("2026-03-10", 1, 1.0, 0, Some(96.5), 1, &[]);
         let reference = report("2026-03-03", 1, 1.0, 0, Some(98.0), 1, &[]);
-        let e = Evolution::compute(
-            &day,
-            &weeks([
-                found(&reference),
-                PastWeek::Missing,
-                PastWeek::Missing,
-                PastWeek::Missing,
-            ]),
-        );
+        let e = against(&day, &reference);
         let i = e.indicateurs.clone().unwrap();
         assert_eq!(i.taux_disponibilite_capteurs.variation, Some(-1.5));
         assert_eq!(e.rows()[3].variation, "-1.5 pt");
@@ -753,15 +731,7 @@ mod tests {
             0,
             &[("b", 450), ("a", 450), ("e", 200)],
         );
-        let e = Evolution::compute(
-            &day,
-            &weeks([
-                found(&reference),
-                PastWeek::Missing,
-                PastWeek::Missing,
-                PastWeek::Missing,
-            ]),
-        );
+        let e = against(&day, &reference);
         let top = e.top_10.unwrap();
         let ranks: Vec<(u32, Option<u32>)> =
             top.iter().map(|a| (a.rang, a.rang_reference)).collect();

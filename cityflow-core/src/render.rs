@@ -136,21 +136,18 @@ pub fn render_csv(report: &DailyReport) -> String {
                 let tendance = r.qualification.map(|q| q.as_str()).unwrap_or("");
                 row(&[r.label, &r.valeur, &r.reference, &r.variation, tendance]);
             }
-            let arcs = |label: &str, arcs: &Option<Vec<crate::evolution::ArcRef>>| {
-                let arcs = arcs.as_deref().unwrap_or_default();
-                if arcs.is_empty() {
-                    vec![vec![label.to_string(), "aucun".to_string()]]
-                } else {
-                    arcs.iter()
-                        .map(|a| vec![label.to_string(), a.libelle.clone()])
-                        .collect()
+            for (label, arcs) in [
+                ("Entrée top 10", &evolution.entrees_top_10),
+                ("Sortie top 10", &evolution.sorties_top_10),
+            ] {
+                match arcs.as_deref().unwrap_or_default() {
+                    [] => row(&[label, "aucun"]),
+                    arcs => {
+                        for arc in arcs {
+                            row(&[label, &arc.libelle]);
+                        }
+                    }
                 }
-            };
-            for line in arcs("Entrée top 10", &evolution.entrees_top_10)
-                .into_iter()
-                .chain(arcs("Sortie top 10", &evolution.sorties_top_10))
-            {
-                row(&[&line[0], &line[1]]);
             }
         }
     }

@@ -47,14 +47,14 @@ impl History {
         );
     }
 
-    /// `report`'s comparison with its previous weeks, and the warnings of the reads (a
-    /// reference that could not be read, naming the store). Never fails: a reference that
-    /// cannot be had makes the comparison unavailable, not the report.
-    pub async fn evolution(
+    /// Fills `report`'s comparison with its previous weeks and returns the warnings of the
+    /// reads (a reference that could not be read, naming the store). Never fails: a reference
+    /// that cannot be had makes the comparison unavailable, not the report.
+    pub async fn fill_evolution(
         &self,
         store: &dyn ReportStore,
-        report: &DailyReport,
-    ) -> (Evolution, Vec<String>) {
+        report: &mut DailyReport,
+    ) -> Vec<String> {
         let dates = previous_weeks(report.date);
         let reads = join_all(dates.iter().map(|d| self.week(store, *d)));
         let weeks: Vec<PastWeek> = match tokio::time::timeout(REFERENCE_READ_BUDGET, reads).await {
@@ -78,7 +78,8 @@ impl History {
                 report.date, dates[0]
             ));
         }
-        (Evolution::compute(report, &weeks), warnings)
+        report.evolution_vs_semaine_precedente = Evolution::compute(report, &weeks);
+        warnings
     }
 
     async fn week(&self, store: &dyn ReportStore, date: NaiveDate) -> PastWeek {

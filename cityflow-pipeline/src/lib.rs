@@ -316,10 +316,9 @@ pub async fn metrics_day(
         None
     } else {
         history.remember(&generated.report);
-        let (evolution, warnings) = history
-            .evolution(storage.reports.as_ref(), &generated.report)
+        let warnings = history
+            .fill_evolution(storage.reports.as_ref(), &mut generated.report)
             .await;
-        generated.report.evolution_vs_semaine_precedente = evolution;
         for w in &warnings {
             tracing::warn!("{w}");
         }
@@ -510,10 +509,11 @@ pub async fn export_comptages(
         .map(|(date, built)| async move {
             let (export, evolution) = match built {
                 Ok((mut report, provenance, mut warnings)) => {
-                    let (evolution, evolution_warnings) =
-                        history.evolution(storage.reports.as_ref(), &report).await;
-                    report.evolution_vs_semaine_precedente = evolution;
-                    warnings.extend(evolution_warnings);
+                    warnings.extend(
+                        history
+                            .fill_evolution(storage.reports.as_ref(), &mut report)
+                            .await,
+                    );
                     let export = DayExport {
                         warnings,
                         ..export_report(storage, &report, Some(provenance)).await
