@@ -22,14 +22,10 @@ fn aws_mode_exports_to_s3_and_dynamodb_and_reads_back() {
     let bucket = unique_name("cityflow-cli");
     let table = unique_name("cityflow-cli-reports");
     let vars = [
-        ("AWS_EXECUTION_ENV", "AWS_Lambda_python3.10"),
-        ("AWS_ENDPOINT_URL_S3", s3.as_str()),
-        ("AWS_ENDPOINT_URL_DYNAMODB", dynamodb.as_str()),
-        ("AWS_ACCESS_KEY_ID", "test"),
-        ("AWS_SECRET_ACCESS_KEY", "test-secret"),
-        ("S3_REPORTS_BUCKET", bucket.as_str()),
-        ("DYNAMODB_REPORTS_TABLE", table.as_str()),
-    ];
+        [("AWS_EXECUTION_ENV", "AWS_Lambda_python3.10")].as_slice(),
+        &common::emulator_vars(&s3, &dynamodb, &bucket, &table),
+    ]
+    .concat();
 
     let out = stdout_of(&cityflow(dir.path(), &vars).arg("setup").assert().success());
     assert!(

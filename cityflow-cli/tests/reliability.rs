@@ -110,14 +110,10 @@ fn eight_concurrent_runs_leave_one_item_and_one_object_in_aws() {
     let bucket = cityflow_core::conformance::unique_name("cityflow-rel");
     let table = cityflow_core::conformance::unique_name("cityflow-rel");
     let vars = [
-        ("AWS_EXECUTION_ENV", "AWS_Lambda_rust"),
-        ("AWS_ENDPOINT_URL_S3", s3.as_str()),
-        ("AWS_ENDPOINT_URL_DYNAMODB", dynamodb.as_str()),
-        ("AWS_ACCESS_KEY_ID", "test"),
-        ("AWS_SECRET_ACCESS_KEY", "test-secret"),
-        ("S3_REPORTS_BUCKET", bucket.as_str()),
-        ("DYNAMODB_REPORTS_TABLE", table.as_str()),
-    ];
+        [("AWS_EXECUTION_ENV", "AWS_Lambda_rust")].as_slice(),
+        &common::emulator_vars(&s3, &dynamodb, &bucket, &table),
+    ]
+    .concat();
     cityflow(dir.path(), &vars).arg("setup").assert().success();
     generate_8_at_once(dir.path(), &vars);
     cityflow(dir.path(), &vars)

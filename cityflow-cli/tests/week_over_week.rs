@@ -300,14 +300,10 @@ fn five_mondays_exported_in_order_to_dynamodb_and_s3() {
     let bucket = unique_name("cityflow-wow");
     let table = unique_name("cityflow-wow");
     let vars = [
-        ("CITYFLOW_ENV", "aws"),
-        ("AWS_ENDPOINT_URL_S3", s3.as_str()),
-        ("AWS_ENDPOINT_URL_DYNAMODB", dynamodb.as_str()),
-        ("AWS_ACCESS_KEY_ID", "test"),
-        ("AWS_SECRET_ACCESS_KEY", "test-secret"),
-        ("S3_REPORTS_BUCKET", bucket.as_str()),
-        ("DYNAMODB_REPORTS_TABLE", table.as_str()),
-    ];
+        [("CITYFLOW_ENV", "aws")].as_slice(),
+        &common::emulator_vars(&s3, &dynamodb, &bucket, &table),
+    ]
+    .concat();
     cityflow(dir.path(), &vars).arg("setup").assert().success();
     five_mondays_in_order(dir.path(), &vars, "dynamodb + s3");
 }

@@ -88,6 +88,24 @@ pub fn emulator_aws_config(
     config
 }
 
+/// The variables that point the CLI at the S3 and DynamoDB emulators, with a bucket and a
+/// table of its own (emulators accept any credentials). The mode variable is the caller's.
+pub fn emulator_vars<'a>(
+    s3: &'a str,
+    dynamodb: &'a str,
+    bucket: &'a str,
+    table: &'a str,
+) -> [(&'static str, &'a str); 6] {
+    [
+        ("AWS_ENDPOINT_URL_S3", s3),
+        ("AWS_ENDPOINT_URL_DYNAMODB", dynamodb),
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test-secret"),
+        ("S3_REPORTS_BUCKET", bucket),
+        ("DYNAMODB_REPORTS_TABLE", table),
+    ]
+}
+
 /// A loopback port where nothing listens.
 pub fn closed_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
