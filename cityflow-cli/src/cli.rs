@@ -38,6 +38,15 @@ pub enum Command {
     /// Work on the raw open-data traffic-count CSV.
     #[command(subcommand)]
     Comptages(ComptagesCommand),
+    /// Serve the stored reports over HTTP: JSON API, CSV, pages (see the README's "HTTP API").
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on [default: CITYFLOW_API_BIND, else 127.0.0.1:8080].
+    #[arg(long, value_name = "ADDR")]
+    pub bind: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

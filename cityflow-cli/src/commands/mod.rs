@@ -4,6 +4,7 @@ mod comptages;
 mod env;
 mod generate;
 mod list;
+mod serve;
 mod setup;
 mod show;
 mod simulate;
@@ -43,6 +44,7 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Report(ReportCommand::Generate(args)) => generate::run(&ctx, args).await,
         Command::Report(ReportCommand::Show(args)) => show::run(&ctx, args).await,
         Command::Report(ReportCommand::List(args)) => list::run(&ctx, args).await,
+        Command::Serve(args) => serve::run(&ctx, args).await,
     }
 }
 

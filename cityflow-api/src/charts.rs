@@ -1,0 +1,336 @@
+//! Inline SVG charts, written by hand rather than with plotters' SVG backend: the charts
+//! are two simple shapes (a line over dates, horizontal bars), and writing the markup
+//! ourselves gives what the pages need and a plotting library does not: `role="img"` with
+//! `<title>`/`<desc>`, text labels on the values, hatching that reads without colour, every
+//! string escaped by one function, and no font files or rasterizer in the build.
+
+use std::fmt::Write;
+
+use chrono::NaiveDate;
+
+/// Escapes text for HTML and SVG content and attribute values.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            // Control characters have no business in a page; show them as the replacement
+            // character rather than emit invalid XML.
+            c if c.is_control() && c != '\n' && c != '\t' => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A number the French way: `1 234 567,8` (narrow no-break spaces between thousands).
+pub fn fr_number(value: f64, decimals: usize) -> String {
+    if !value.is_finite() {
+        return "—".to_string();
+    }
+    let text = format!("{:.*}", decimals, value.abs());
+    let (int, frac) = text.split_once('.').unwrap_or((&text, ""));
+    let mut grouped = String::new();
+    for (i, digit) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push('\u{202F}');
+        }
+        grouped.push(digit);
+    }
+    let sign = if value < 0.0 && !text.trim_matches(['0', '.']).is_empty() {
+        "−"
+    } else {
+        ""
+    };
+    if frac.is_empty() {
+        format!("{sign}{grouped}")
+    } else {
+        format!("{sign}{grouped},{frac}")
+    }
+}
+
+const WIDTH: f64 = 640.0;
+
+fn open_svg(out: &mut String, id: &str, height: f64, title: &str, desc: &str) {
+    let _ = write!(
+        out,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" id=\"{id}\" viewBox=\"0 0 {WIDTH} {height}\" \
+         role=\"img\" aria-labelledby=\"{id}-title {id}-desc\">\
+         <title id=\"{id}-title\">{}</title><desc id=\"{id}-desc\">{}</desc>\
+         <defs><pattern id=\"{id}-hatch\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(45)\">\
+         <rect width=\"6\" height=\"6\" fill=\"#dbe7f5\"/><line x1=\"0\" y1=\"0\" x2=\"0\" y2=\"6\" stroke=\"#1f4e79\" stroke-width=\"2\"/></pattern></defs>",
+        escape(title),
+        escape(desc)
+    );
+}
+
+/// A line over dates: x is the date (gaps stay gaps), y starts at zero; each known value
+/// has a marker, the first, last, lowest and highest carry their value as text.
+pub fn line_chart(
+    id: &str,
+    title: &str,
+    points: &[(NaiveDate, Option<f64>)],
+    unit: &str,
+    decimals: usize,
+) -> String {
+    let known: Vec<(NaiveDate, f64)> = points
+        .iter()
+        .filter_map(|(d, v)| v.filter(|v| v.is_finite()).map(|v| (*d, v)))
+        .collect();
+    let height = 240.0;
+    let mut out = String::new();
+    let desc = match (known.first(), known.last()) {
+        (Some(first), Some(last)) => {
+            let min = known.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
+            let max = known.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
+            format!(
+                "{} valeurs du {} au {} : de {} à {} {unit}, dernière valeur {} {unit}.",
+                known.len(),
+                first.0,
+                last.0,
+                fr_number(min, decimals),
+                fr_number(max, decimals),
+                fr_number(last.1, decimals)
+            )
+        }
+        _ => "Aucune valeur sur la période.".to_string(),
+    };
+    open_svg(&mut out, id, height, title, &desc);
+    let (left, right, top, bottom) = (70.0, 20.0, 20.0, 40.0);
+    let (plot_w, plot_h) = (WIDTH - left - right, height - top - bottom);
+    let _ = write!(
+        out,
+        "<line x1=\"{left}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#333\"/>\
+         <line x1=\"{left}\" y1=\"{top}\" x2=\"{left}\" y2=\"{}\" stroke=\"#333\"/>",
+        top + plot_h,
+        left + plot_w,
+        top + plot_h,
+        top + plot_h
+    );
+    let (Some(first), Some(last)) = (points.first(), points.last()) else {
+        let _ = write!(
+            out,
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">Aucune donnée</text></svg>",
+            WIDTH / 2.0,
+            height / 2.0
+        );
+        return out;
+    };
+    let max = known.iter().map(|p| p.1).fold(0.0f64, f64::max);
+    let min = known.iter().map(|p| p.1).fold(0.0f64, f64::min);
+    let span = if max - min > 0.0 {
+        (max - min) * 1.1
+    } else {
+        1.0
+    };
+    let days = (last.0 - first.0).num_days().max(1) as f64;
+    let x = |d: NaiveDate| left + plot_w * ((d - first.0).num_days() as f64 / days);
+    let y = |v: f64| top + plot_h - plot_h * ((v - min) / span);
+    // Y ticks: zero (or the minimum), the middle, the top.
+    for value in [min, min + span / 2.0, min + span] {
+        let _ = write!(
+            out,
+            "<line x1=\"{}\" y1=\"{:.1}\" x2=\"{}\" y2=\"{:.1}\" stroke=\"#ccc\" stroke-dasharray=\"3 3\"/>\
+             <text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\" font-size=\"11\">{}</text>",
+            left,
+            y(value),
+            left + plot_w,
+            y(value),
+            left - 6.0,
+            y(value) + 4.0,
+            escape(&fr_number(value, decimals))
+        );
+    }
+    // X labels: first and last date, and the middle one when there is room.
+    let mut labels = vec![first.0, last.0];
+    if points.len() > 2 {
+        labels.push(points[points.len() / 2].0);
+    }
+    labels.dedup();
+    for d in labels {
+        let _ = write!(
+            out,
+            "<text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\" font-size=\"11\">{}</text>",
+            x(d),
+            top + plot_h + 18.0,
+            d.format("%d/%m/%Y")
+        );
+    }
+    // The line, broken where a value is unknown.
+    let mut segment = Vec::new();
+    let flush = |segment: &mut Vec<String>, out: &mut String| {
+        if segment.len() > 1 {
+            let _ = write!(
+                out,
+                "<polyline fill=\"none\" stroke=\"#1f4e79\" stroke-width=\"2\" points=\"{}\"/>",
+                segment.join(" ")
+            );
+        }
+        segment.clear();
+    };
+    for (d, v) in points {
+        match v.filter(|v| v.is_finite()) {
+            Some(v) => segment.push(format!("{:.1},{:.1}", x(*d), y(v))),
+            None => flush(&mut segment, &mut out),
+        }
+    }
+    flush(&mut segment, &mut out);
+    let lowest = known.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
+    let highest = known.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
+    let mut labelled = [false; 2];
+    for (i, (d, v)) in known.iter().enumerate() {
+        let _ = write!(
+            out,
+            "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3.5\" fill=\"#fff\" stroke=\"#1f4e79\" stroke-width=\"2\">\
+             <title>{} : {} {}</title></circle>",
+            x(*d),
+            y(*v),
+            d.format("%d/%m/%Y"),
+            escape(&fr_number(*v, decimals)),
+            escape(unit)
+        );
+        let is_extreme = (*v == highest && !labelled[0]) || (*v == lowest && !labelled[1]);
+        if *v == highest {
+            labelled[0] = true;
+        }
+        if *v == lowest {
+            labelled[1] = true;
+        }
+        if i == 0 || i == known.len() - 1 || is_extreme {
+            let _ = write!(
+                out,
+                "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"11\" class=\"value\">{}</text>",
+                x(*d),
+                y(*v) - 8.0,
+                escape(&fr_number(*v, decimals))
+            );
+        }
+    }
+    out.push_str("</svg>");
+    out
+}
+
+/// Horizontal bars, longest first as given: the label on the left, the value as text at the
+/// end of each hatched bar.
+pub fn bar_chart(
+    id: &str,
+    title: &str,
+    bars: &[(String, f64)],
+    unit: &str,
+    decimals: usize,
+) -> String {
+    let row = 26.0;
+    let height = 30.0 + row * bars.len().max(1) as f64;
+    let mut out = String::new();
+    let desc = if bars.is_empty() {
+        "Aucune donnée.".to_string()
+    } else {
+        bars.iter()
+            .enumerate()
+            .map(|(i, (label, v))| {
+                format!("{}. {label} : {} {unit}", i + 1, fr_number(*v, decimals))
+            })
+            .collect::<Vec<_>>()
+            .join(" ; ")
+    };
+    open_svg(&mut out, id, height, title, &desc);
+    if bars.is_empty() {
+        let _ = write!(
+            out,
+            "<text x=\"{}\" y=\"30\" text-anchor=\"middle\">Aucune donnée</text></svg>",
+            WIDTH / 2.0
+        );
+        return out;
+    }
+    let (label_w, value_w) = (250.0, 90.0);
+    let plot_w = WIDTH - label_w - value_w - 10.0;
+    let max = bars
+        .iter()
+        .map(|b| b.1)
+        .filter(|v| v.is_finite())
+        .fold(0.0f64, f64::max);
+    for (i, (label, value)) in bars.iter().enumerate() {
+        let top = 15.0 + row * i as f64;
+        let w = if max > 0.0 && value.is_finite() {
+            plot_w * (value.max(0.0) / max)
+        } else {
+            0.0
+        };
+        let short: String = if label.chars().count() > 38 {
+            label.chars().take(37).chain(['…']).collect()
+        } else {
+            label.clone()
+        };
+        let _ = write!(
+            out,
+            "<g><title>{label_full} : {value_text} {unit}</title>\
+             <text x=\"{lx}\" y=\"{ty:.1}\" text-anchor=\"end\" font-size=\"12\">{short}</text>\
+             <rect x=\"{bx}\" y=\"{top:.1}\" width=\"{w:.1}\" height=\"{bh}\" fill=\"url(#{id}-hatch)\" stroke=\"#1f4e79\"/>\
+             <text x=\"{vx:.1}\" y=\"{ty:.1}\" font-size=\"12\" class=\"value\">{value_text}</text></g>",
+            label_full = escape(label),
+            value_text = escape(&fr_number(*value, decimals)),
+            unit = escape(unit),
+            lx = label_w - 6.0,
+            ty = top + 14.0,
+            short = escape(&short),
+            bx = label_w,
+            bh = row - 8.0,
+            vx = label_w + w + 6.0,
+        );
+    }
+    out.push_str("</svg>");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping_covers_markup_and_quotes() {
+        assert_eq!(
+            escape("<script>alert('x')</script> & \"q\""),
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;"
+        );
+        assert_eq!(escape("a\u{0}b"), "a\u{FFFD}b");
+    }
+
+    #[test]
+    fn french_numbers() {
+        assert_eq!(fr_number(1234567.0, 0), "1\u{202F}234\u{202F}567");
+        assert_eq!(fr_number(98.456, 1), "98,5");
+        assert_eq!(fr_number(-12.0, 0), "−12");
+        assert_eq!(fr_number(-0.01, 1), "0,0");
+        assert_eq!(fr_number(f64::NAN, 1), "—");
+        assert_eq!(fr_number(999.0, 0), "999");
+    }
+
+    #[test]
+    fn charts_are_labelled_images() {
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        let svg = line_chart(
+            "c1",
+            "Véhicules",
+            &[
+                (d("2026-03-01"), Some(10.0)),
+                (d("2026-03-02"), None),
+                (d("2026-03-03"), Some(30.0)),
+            ],
+            "véhicules",
+            0,
+        );
+        assert!(
+            svg.contains("role=\"img\"")
+                && svg.contains("<title id=\"c1-title\">Véhicules</title>")
+        );
+        assert!(svg.contains("de 10 à 30 véhicules"), "{svg}");
+        let bars = bar_chart("c2", "Top", &[("<b>x</b>".into(), 5.0)], "véh.", 0);
+        assert!(bars.contains("&lt;b&gt;x&lt;/b&gt;") && !bars.contains("<b>"));
+        assert!(bars.contains("url(#c2-hatch)"));
+        assert!(line_chart("c3", "t", &[], "u", 0).contains("Aucune donnée"));
+    }
+}

@@ -1,0 +1,365 @@
+//! The handlers: JSON, CSV and HTML over the report store.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::NaiveDate;
+use cityflow_core::{render_csv, StoredReport};
+use serde::Serialize;
+
+use crate::cache::{Freshness, Representation};
+use crate::negotiate;
+use crate::pages;
+use crate::problem::Problem;
+use crate::views::{date_param, Envelope, RangeQuery, ReportList, Stats};
+use crate::ApiState;
+
+pub(crate) const JSON: &str = "application/json";
+pub(crate) const CSV: &str = "text/csv; charset=utf-8";
+pub(crate) const HTML: &str = "text/html; charset=utf-8";
+
+/// The query of `/reports` and `/stats`, or the 400 saying why it cannot be read.
+type RangeParams = Result<Query<RangeQuery>, axum::extract::rejection::QueryRejection>;
+
+fn range_of(params: RangeParams) -> Result<RangeQuery, Problem> {
+    params
+        .map(|Query(q)| q)
+        .map_err(|e| Problem::invalid_query(e.body_text()))
+}
+
+/// A JSON body that is listed or computed: no validators worth keeping beyond the ETag.
+fn json_response<T: Serialize>(
+    state: &ApiState,
+    headers: &HeaderMap,
+    value: &T,
+) -> Result<Response, Problem> {
+    negotiate::require(headers, &[JSON])?;
+    let body = serde_json::to_vec(value).map_err(|e| {
+        tracing::error!(error = %e, "cannot serialize a response");
+        Problem::internal()
+    })?;
+    Ok(Representation::new(body, JSON, Freshness::Revalidate).respond(headers, state.private()))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Health {
+    /// `ok`.
+    #[schema(example = "ok")]
+    status: &'static str,
+    /// The version of CityFlow serving.
+    #[schema(example = "0.1.0")]
+    version: &'static str,
+}
+
+/// The process is up.
+#[utoipa::path(get, path = "/health", tag = "health",
+    responses((status = 200, description = "The process is up", body = Health)))]
+pub(crate) async fn health() -> Response {
+    (
+        [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
+        Json(Health {
+            status: "ok",
+            version: env!("CARGO_PKG_VERSION"),
+        }),
+    )
+        .into_response()
+}
+
+/// The report store answers within its timeout.
+#[utoipa::path(get, path = "/ready", tag = "health",
+    responses(
+        (status = 200, description = "The store answers", body = Health),
+        (status = 503, description = "The store does not answer in time", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn ready(State(state): State<ApiState>) -> Result<Response, Problem> {
+    state.reader.ready().await?;
+    Ok((
+        [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
+        Json(Health {
+            status: "ready",
+            version: env!("CARGO_PKG_VERSION"),
+        }),
+    )
+        .into_response())
+}
+
+/// The stored report dates with their summary figures.
+#[utoipa::path(get, path = "/reports", tag = "reports", params(RangeQuery),
+    responses(
+        (status = 200, description = "The reports of the range (at most 366 days), or the 30 most recent, oldest first", body = ReportList),
+        (status = 304, description = "Not modified (If-None-Match)"),
+        (status = 400, description = "Unreadable date, inverted or too long range", body = Problem, content_type = "application/problem+json"),
+        (status = 406, description = "Accept excludes application/json", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The store does not answer", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn list(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    params: RangeParams,
+) -> Result<Response, Problem> {
+    let range = range_of(params)?.range()?;
+    negotiate::require(&headers, &[JSON])?;
+    let dates = state.reader.dates(range).await?;
+    let reports = state.reader.items(&dates).await?;
+    json_response(
+        &state,
+        &headers,
+        &ReportList {
+            from: range.map(|r| r.0),
+            to: range.map(|r| r.1),
+            count: reports.len(),
+            reports,
+        },
+    )
+}
+
+/// The summary's indicators over a range: series, mean, min and max.
+#[utoipa::path(get, path = "/stats", tag = "reports", params(RangeQuery),
+    responses(
+        (status = 200, description = "Each indicator over the reports of the range (at most 366 days), or of the 30 most recent", body = Stats),
+        (status = 304, description = "Not modified (If-None-Match)"),
+        (status = 400, description = "Unreadable date, inverted or too long range", body = Problem, content_type = "application/problem+json"),
+        (status = 406, description = "Accept excludes application/json", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The store does not answer", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn stats(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    params: RangeParams,
+) -> Result<Response, Problem> {
+    let range = range_of(params)?.range()?;
+    negotiate::require(&headers, &[JSON])?;
+    let dates = state.reader.dates(range).await?;
+    let items = state.reader.items(&dates).await?;
+    json_response(
+        &state,
+        &headers,
+        &Stats::of(range.map(|r| r.0), range.map(|r| r.1), &items),
+    )
+}
+
+/// How a report path names its representation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Suffix {
+    /// `/reports/D`: negotiated.
+    None,
+    Json,
+    Csv,
+    Html,
+}
+
+/// `2025-11-04`, `2025-11-04.csv`, `.json`, `.html`.
+fn report_path(file: &str) -> Result<(NaiveDate, Suffix), Problem> {
+    let (stem, suffix) = match file.rsplit_once('.') {
+        Some((stem, "csv")) => (stem, Suffix::Csv),
+        Some((stem, "json")) => (stem, Suffix::Json),
+        Some((stem, "html")) => (stem, Suffix::Html),
+        _ => (file, Suffix::None),
+    };
+    Ok((date_param("date", stem)?, suffix))
+}
+
+/// The representation of `stored` in `media` (one of JSON, CSV, HTML).
+fn represent(
+    state: &ApiState,
+    stored: &StoredReport,
+    media: &str,
+) -> Result<Representation, Problem> {
+    let date = stored.date;
+    let freshness = Freshness::of_report(date, crate::today_in_paris());
+    let rep = match media {
+        JSON => {
+            let body = serde_json::to_vec(&Envelope::of(stored)).map_err(|e| {
+                tracing::error!(error = %e, %date, "cannot serialize a report");
+                Problem::internal()
+            })?;
+            Representation::new(body, JSON, freshness)
+        }
+        CSV => {
+            let disposition = format!("attachment; filename=\"daily_report_{date}.csv\"");
+            Representation::new(render_csv(&stored.report), CSV, freshness).header(
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_str(&disposition).expect("ASCII"),
+            )
+        }
+        _ => Representation::new(pages::report_page(stored, state.private()), HTML, freshness),
+    };
+    Ok(rep.last_modified(stored.timestamp.0.to_utc()))
+}
+
+const REPORT_OFFERS: &[&str] = &[JSON, CSV, HTML];
+
+fn offers(suffix: Suffix) -> &'static [&'static str] {
+    match suffix {
+        Suffix::None => REPORT_OFFERS,
+        Suffix::Json => &REPORT_OFFERS[0..1],
+        Suffix::Csv => &REPORT_OFFERS[1..2],
+        Suffix::Html => &REPORT_OFFERS[2..3],
+    }
+}
+
+/// Maps the media types the negotiation sees (without parameters) to ours.
+fn negotiate_report(headers: &HeaderMap, suffix: Suffix) -> Result<&'static str, Problem> {
+    let ours = offers(suffix);
+    let bare: Vec<&str> = ours
+        .iter()
+        .map(|m| m.split(';').next().unwrap_or(m))
+        .collect();
+    let chosen = negotiate::require(headers, &bare)?;
+    Ok(ours[bare.iter().position(|b| *b == chosen).unwrap_or(0)])
+}
+
+/// One day's report: the envelope, the CSV or the page.
+#[utoipa::path(get, path = "/reports/{date}", tag = "reports",
+    params(("date" = String, Path, description = "`YYYY-MM-DD`, optionally followed by `.json`, `.csv` or `.html` to choose the representation without `Accept`", example = "2025-11-04")),
+    responses(
+        (status = 200, description = "The report. JSON: the envelope {report_id, date, timestamp, report}. CSV: byte-identical to the exported file. HTML: the report page.",
+            content(
+                (Envelope = "application/json"),
+                (String = "text/csv"),
+                (String = "text/html"),
+            ),
+            headers(
+                ("ETag" = String, description = "Strong validator of these bytes"),
+                ("Last-Modified" = String, description = "When the report was exported"),
+                ("Cache-Control" = String, description = "`max-age=3600` for days before yesterday, `no-cache` for today and yesterday"),
+            )),
+        (status = 304, description = "Not modified (If-None-Match or If-Modified-Since)"),
+        (status = 400, description = "Not a date", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No report for that date", body = Problem, content_type = "application/problem+json"),
+        (status = 406, description = "Accept allows none of the representations", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The store does not answer", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn report(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    Path(file): Path<String>,
+) -> Result<Response, Problem> {
+    let (date, suffix) = report_path(&file)?;
+    let media = negotiate_report(&headers, suffix)?;
+    let stored = state.reader.get(date).await?;
+    let mut rep = represent(&state, &stored, media)?;
+    if suffix == Suffix::None {
+        rep = rep.header(header::VARY, HeaderValue::from_static("Accept"));
+    }
+    Ok(rep.respond(&headers, state.private()))
+}
+
+/// The newest report, as `/reports/{date}` would serve it.
+#[utoipa::path(get, path = "/reports/latest", tag = "reports",
+    responses(
+        (status = 200, description = "The newest report; `Content-Location` names its own URL",
+            content((Envelope = "application/json"), (String = "text/csv"), (String = "text/html"))),
+        (status = 304, description = "Not modified"),
+        (status = 404, description = "No report stored yet", body = Problem, content_type = "application/problem+json"),
+        (status = 406, description = "Accept allows none of the representations", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The store does not answer", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn latest(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    let media = negotiate_report(&headers, Suffix::None)?;
+    let date = state.reader.latest().await?;
+    let stored = state.reader.get(date).await?;
+    let mut rep = represent(&state, &stored, media)?;
+    // Which day is the latest changes: never fresh without asking.
+    rep.freshness = Freshness::Revalidate;
+    Ok(rep
+        .header(header::VARY, HeaderValue::from_static("Accept"))
+        .header(
+            header::CONTENT_LOCATION,
+            HeaderValue::from_str(&format!("/reports/{date}")).expect("ASCII"),
+        )
+        .respond(&headers, state.private()))
+}
+
+/// The dashboard.
+#[utoipa::path(get, path = "/", tag = "pages",
+    responses(
+        (status = 200, description = "The dashboard (French): latest summary, 30-day trends, report dates", content_type = "text/html"),
+        (status = 406, description = "Accept excludes text/html", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The store does not answer", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn dashboard(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    negotiate::require(&headers, &["text/html"])?;
+    let dates = state.reader.dates(None).await?;
+    let reports = state.reader.reports(&dates).await?;
+    let page = pages::dashboard(&reports, state.private());
+    Ok(Representation::new(page, HTML, Freshness::Revalidate).respond(&headers, state.private()))
+}
+
+/// The OpenAPI 3.1 description of this API.
+#[utoipa::path(get, path = "/openapi.json", tag = "meta",
+    responses((status = 200, description = "OpenAPI 3.1", content_type = "application/json")))]
+pub(crate) async fn openapi(State(state): State<ApiState>, headers: HeaderMap) -> Response {
+    Representation::new(state.openapi.clone(), JSON, Freshness::Revalidate).respond(&headers, false)
+}
+
+/// What the router answers for a path it does not know.
+pub(crate) async fn not_found() -> Problem {
+    Problem::not_found("no such resource")
+}
+
+/// Status codes with an empty body from layers (405 of the method router, 408/503 of the
+/// timeout, 413, …) become problem documents, keeping their headers (`Allow`).
+pub(crate) async fn problems_for_bare_errors(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error())
+        || response.headers().contains_key(header::CONTENT_TYPE)
+    {
+        return response;
+    }
+    let problem = if status == StatusCode::METHOD_NOT_ALLOWED {
+        let allow = response
+            .headers()
+            .get(header::ALLOW)
+            .cloned()
+            .unwrap_or(HeaderValue::from_static("GET,HEAD"));
+        Problem::method_not_allowed(allow)
+    } else if status == StatusCode::REQUEST_TIMEOUT || status == StatusCode::SERVICE_UNAVAILABLE {
+        Problem::store_unavailable()
+    } else {
+        Problem::status(status)
+    };
+    let (mut parts, _) = response.into_parts();
+    let fresh = problem.into_response();
+    let (fresh_parts, body) = fresh.into_parts();
+    parts.status = fresh_parts.status;
+    for (name, value) in fresh_parts.headers.iter() {
+        parts.headers.insert(name, value.clone());
+    }
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn report_paths() {
+        let d: NaiveDate = "2025-11-04".parse().unwrap();
+        assert_eq!(report_path("2025-11-04").unwrap(), (d, Suffix::None));
+        assert_eq!(report_path("2025-11-04.csv").unwrap(), (d, Suffix::Csv));
+        assert_eq!(report_path("2025-11-04.json").unwrap(), (d, Suffix::Json));
+        assert_eq!(report_path("2025-11-04.html").unwrap(), (d, Suffix::Html));
+        for bad in [
+            "2025-11-04.xml",
+            "2025-11-4",
+            "..",
+            "2025-11-04.csv.csv",
+            "",
+        ] {
+            assert_eq!(report_path(bad).unwrap_err().status, 400, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,412 @@
+//! What the JSON routes return, and how it is read from the store.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{Days, NaiveDate};
+use cityflow_core::{DailyReport, DateRange, ReportStore, StoredReport, Summary};
+use futures_util::stream::{self, StreamExt};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::problem::Problem;
+
+/// The longest range `/reports` and `/stats` accept, in days (both ends included).
+pub const MAX_RANGE_DAYS: u64 = 366;
+/// How many report dates `/reports` and `/stats` cover without a range.
+pub const DEFAULT_LATEST: usize = 30;
+/// Reports read at once when a route needs several.
+const READ_CONCURRENCY: usize = 8;
+
+/// A stored report as the API serves it: the envelope, without what it was built from
+/// (input paths and buckets are internals).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Envelope<'a> {
+    /// `daily_report_YYYY-MM-DD`.
+    #[schema(example = "daily_report_2025-11-04")]
+    pub report_id: &'a str,
+    #[schema(value_type = String, format = Date, example = "2025-11-04")]
+    pub date: NaiveDate,
+    /// When the report was exported (RFC 3339).
+    #[schema(value_type = String, format = DateTime, example = "2025-11-05T05:31:50.926576+00:00")]
+    pub timestamp: String,
+    /// The daily report: `summary`, `top_10_troncons_frequentes`,
+    /// `top_10_zones_congestionnees`, `alertes_congestion`, `capteurs_defaillants`,
+    /// `chantiers_actifs`, `evolution_vs_semaine_precedente`, `meteo_impact` (see the README's
+    /// report model).
+    #[schema(value_type = Object)]
+    pub report: &'a DailyReport,
+}
+
+impl<'a> Envelope<'a> {
+    pub fn of(stored: &'a StoredReport) -> Self {
+        Envelope {
+            report_id: &stored.report_id,
+            date: stored.date,
+            timestamp: stored.timestamp.to_string(),
+            report: &stored.report,
+        }
+    }
+}
+
+/// The headline figures of a day.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SummaryFigures {
+    pub total_vehicules_paris: u64,
+    pub temps_perdu_total_minutes: f64,
+    pub nombre_troncons_satures: u64,
+    /// Percent of expected sensor-hours with a value; `null` when unknown.
+    pub taux_disponibilite_capteurs: Option<f64>,
+    pub total_velos_paris: u64,
+}
+
+impl From<&Summary> for SummaryFigures {
+    fn from(s: &Summary) -> Self {
+        SummaryFigures {
+            total_vehicules_paris: s.total_vehicules_paris,
+            temps_perdu_total_minutes: s.temps_perdu_total_minutes,
+            nombre_troncons_satures: s.nombre_troncons_satures,
+            taux_disponibilite_capteurs: s.taux_disponibilite_capteurs,
+            total_velos_paris: s.total_velos_paris,
+        }
+    }
+}
+
+/// One stored report in a list.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReportItem {
+    #[schema(value_type = String, format = Date)]
+    pub date: NaiveDate,
+    pub report_id: String,
+    /// When it was exported (RFC 3339).
+    pub timestamp: String,
+    pub summary: SummaryFigures,
+    /// Where to read it: JSON, CSV and the HTML page.
+    pub links: Links,
+}
+
+/// The URLs of a report's representations (relative to the API's root).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Links {
+    pub json: String,
+    pub csv: String,
+    pub html: String,
+}
+
+impl Links {
+    pub fn of(date: NaiveDate) -> Self {
+        Links {
+            json: format!("/reports/{date}"),
+            csv: format!("/reports/{date}.csv"),
+            html: format!("/reports/{date}.html"),
+        }
+    }
+}
+
+/// `GET /reports`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportList {
+    /// The range asked for; `null` when the route chose the most recent reports.
+    #[schema(value_type = Option<String>, format = Date)]
+    pub from: Option<NaiveDate>,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub to: Option<NaiveDate>,
+    pub count: usize,
+    /// Sorted by date, oldest first.
+    pub reports: Vec<ReportItem>,
+}
+
+/// One indicator over the dates of `/stats`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Indicator {
+    /// The unit of the values (`véhicules`, `minutes`, `tronçons`, `%`, `vélos`).
+    pub unit: &'static str,
+    /// One point per report date, oldest first; `value` is `null` when the report does not
+    /// know it (sensor availability of a day without counts).
+    pub series: Vec<Point>,
+    /// Mean, minimum and maximum of the known values; `null` when none is known.
+    pub mean: Option<f64>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
+
+/// A value on a date.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Point {
+    #[schema(value_type = String, format = Date)]
+    pub date: NaiveDate,
+    pub value: Option<f64>,
+}
+
+/// `GET /stats`: the summary's five indicators over a range of report dates.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Stats {
+    #[schema(value_type = Option<String>, format = Date)]
+    pub from: Option<NaiveDate>,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub to: Option<NaiveDate>,
+    /// How many reports the figures cover.
+    pub count: usize,
+    pub total_vehicules_paris: Indicator,
+    pub temps_perdu_total_minutes: Indicator,
+    pub nombre_troncons_satures: Indicator,
+    pub taux_disponibilite_capteurs: Indicator,
+    pub total_velos_paris: Indicator,
+}
+
+impl Stats {
+    pub fn of(from: Option<NaiveDate>, to: Option<NaiveDate>, items: &[ReportItem]) -> Self {
+        let indicator = |unit, value: &dyn Fn(&SummaryFigures) -> Option<f64>| {
+            let series: Vec<Point> = items
+                .iter()
+                .map(|i| Point {
+                    date: i.date,
+                    value: value(&i.summary),
+                })
+                .collect();
+            let known: Vec<f64> = series.iter().filter_map(|p| p.value).collect();
+            let (mean, min, max) = if known.is_empty() {
+                (None, None, None)
+            } else {
+                (
+                    Some(known.iter().sum::<f64>() / known.len() as f64),
+                    known.iter().copied().reduce(f64::min),
+                    known.iter().copied().reduce(f64::max),
+                )
+            };
+            Indicator {
+                unit,
+                series,
+                mean,
+                min,
+                max,
+            }
+        };
+        Stats {
+            from,
+            to,
+            count: items.len(),
+            total_vehicules_paris: indicator("véhicules", &|s| {
+                Some(s.total_vehicules_paris as f64)
+            }),
+            temps_perdu_total_minutes: indicator("minutes", &|s| Some(s.temps_perdu_total_minutes)),
+            nombre_troncons_satures: indicator("tronçons", &|s| {
+                Some(s.nombre_troncons_satures as f64)
+            }),
+            taux_disponibilite_capteurs: indicator("%", &|s| s.taux_disponibilite_capteurs),
+            total_velos_paris: indicator("vélos", &|s| Some(s.total_velos_paris as f64)),
+        }
+    }
+}
+
+/// `?from=&to=` of `/reports` and `/stats`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RangeQuery {
+    /// First date, `YYYY-MM-DD`. Alone: the range runs 366 days from it.
+    #[param(value_type = Option<String>, format = Date, example = "2025-11-01")]
+    pub from: Option<String>,
+    /// Last date, `YYYY-MM-DD`, included. Alone: the range runs 366 days up to it.
+    #[param(value_type = Option<String>, format = Date, example = "2025-11-30")]
+    pub to: Option<String>,
+}
+
+/// A date from a query or a path, or the 400 naming it.
+pub fn date_param(name: &str, text: &str) -> Result<NaiveDate, Problem> {
+    cityflow_core::parse_date(text).map_err(|why| Problem::invalid_date(format!("{name}: {why}")))
+}
+
+impl RangeQuery {
+    /// The range asked for, or `None` for "the most recent reports"; 400 when a date is
+    /// unreadable, the range inverted, or longer than [`MAX_RANGE_DAYS`].
+    pub fn range(&self) -> Result<Option<(NaiveDate, NaiveDate)>, Problem> {
+        let from = self
+            .from
+            .as_deref()
+            .map(|t| date_param("from", t))
+            .transpose()?;
+        let to = self
+            .to
+            .as_deref()
+            .map(|t| date_param("to", t))
+            .transpose()?;
+        let span = Days::new(MAX_RANGE_DAYS - 1);
+        let (from, to) = match (from, to) {
+            (None, None) => return Ok(None),
+            (Some(f), Some(t)) => (f, t),
+            (Some(f), None) => (f, f.checked_add_days(span).unwrap_or(NaiveDate::MAX)),
+            (None, Some(t)) => (t.checked_sub_days(span).unwrap_or(NaiveDate::MIN), t),
+        };
+        if from > to {
+            return Err(Problem::invalid_query(format!(
+                "from {from} is after to {to}"
+            )));
+        }
+        let days = to.signed_duration_since(from).num_days() + 1;
+        if days > MAX_RANGE_DAYS as i64 {
+            return Err(Problem::invalid_query(format!(
+                "the range {from} to {to} covers {days} days; at most {MAX_RANGE_DAYS} are allowed"
+            )));
+        }
+        Ok(Some((from, to)))
+    }
+}
+
+/// Reads the store, each call within `timeout`.
+#[derive(Debug, Clone)]
+pub struct Reader {
+    pub store: Arc<dyn ReportStore>,
+    pub timeout: Duration,
+}
+
+impl Reader {
+    async fn within<T>(
+        &self,
+        call: impl std::future::Future<Output = cityflow_core::Result<T>>,
+    ) -> Result<T, Problem> {
+        match tokio::time::timeout(self.timeout, call).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(e)) => Err(Problem::from_store(&e)),
+            Err(_) => {
+                tracing::warn!(
+                    store = %self.store.describe(),
+                    timeout_ms = self.timeout.as_millis() as u64,
+                    "report store did not answer in time"
+                );
+                Err(Problem::store_unavailable())
+            }
+        }
+    }
+
+    /// The report of `date`; 404 when there is none.
+    pub async fn get(&self, date: NaiveDate) -> Result<StoredReport, Problem> {
+        self.within(self.store.get(date)).await.map_err(|p| {
+            if p.status == 404 {
+                Problem::not_found(format!("no report is stored for {date}"))
+            } else {
+                p
+            }
+        })
+    }
+
+    /// The dates with a report in `range`, or the [`DEFAULT_LATEST`] most recent.
+    pub async fn dates(
+        &self,
+        range: Option<(NaiveDate, NaiveDate)>,
+    ) -> Result<Vec<NaiveDate>, Problem> {
+        let asked = match range {
+            Some((from, to)) => DateRange {
+                from: Some(from),
+                to: Some(to),
+            },
+            None => DateRange::ALL,
+        };
+        let mut dates = self.within(self.store.list(asked)).await?;
+        if range.is_none() && dates.len() > DEFAULT_LATEST {
+            dates.drain(..dates.len() - DEFAULT_LATEST);
+        }
+        Ok(dates)
+    }
+
+    /// The newest report date; 404 when the store holds none.
+    pub async fn latest(&self) -> Result<NaiveDate, Problem> {
+        let dates = self.within(self.store.list(DateRange::ALL)).await?;
+        dates
+            .last()
+            .copied()
+            .ok_or_else(|| Problem::not_found("no report is stored yet"))
+    }
+
+    /// The reports of `dates`, read a few at a time; a report deleted since the list is left
+    /// out.
+    pub async fn reports(&self, dates: &[NaiveDate]) -> Result<Vec<StoredReport>, Problem> {
+        let results: Vec<Result<StoredReport, Problem>> = stream::iter(dates.iter().copied())
+            .map(|date| self.get(date))
+            .buffered(READ_CONCURRENCY)
+            .collect()
+            .await;
+        let mut reports = Vec::with_capacity(results.len());
+        for result in results {
+            match result {
+                Ok(r) => reports.push(r),
+                Err(p) if p.status == 404 => {}
+                Err(p) => return Err(p),
+            }
+        }
+        Ok(reports)
+    }
+
+    /// The list items of `dates`.
+    pub async fn items(&self, dates: &[NaiveDate]) -> Result<Vec<ReportItem>, Problem> {
+        Ok(self.reports(dates).await?.iter().map(item_of).collect())
+    }
+
+    /// Whether the store answers within the timeout.
+    pub async fn ready(&self) -> Result<(), Problem> {
+        let today = chrono::Utc::now().date_naive();
+        self.within(self.store.list(DateRange {
+            from: Some(today),
+            to: Some(today),
+        }))
+        .await
+        .map(|_| ())
+        .map_err(|_| Problem::store_unavailable())
+    }
+}
+
+/// The list entry of a stored report.
+pub fn item_of(stored: &StoredReport) -> ReportItem {
+    ReportItem {
+        date: stored.date,
+        report_id: stored.report_id.clone(),
+        timestamp: stored.timestamp.to_string(),
+        summary: SummaryFigures::from(&stored.report.summary),
+        links: Links::of(stored.date),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(from: Option<&str>, to: Option<&str>) -> RangeQuery {
+        RangeQuery {
+            from: from.map(str::to_string),
+            to: to.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn ranges() {
+        assert_eq!(q(None, None).range().unwrap(), None);
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        assert_eq!(
+            q(Some("2025-01-01"), Some("2025-12-31")).range().unwrap(),
+            Some((d("2025-01-01"), d("2025-12-31")))
+        );
+        assert_eq!(
+            q(Some("2024-01-01"), Some("2024-12-31")).range().unwrap(),
+            Some((d("2024-01-01"), d("2024-12-31"))),
+            "366 days of a leap year are allowed"
+        );
+        assert_eq!(
+            q(Some("2025-01-01"), None).range().unwrap(),
+            Some((d("2025-01-01"), d("2026-01-01")))
+        );
+        assert_eq!(
+            q(None, Some("2025-01-01")).range().unwrap(),
+            Some((d("2024-01-02"), d("2025-01-01")))
+        );
+        for (from, to) in [
+            (Some("2025-01-01"), Some("2026-01-02")),
+            (Some("2025-02-01"), Some("2025-01-01")),
+            (Some("2025-13-01"), None),
+            (Some("0000-01-01"), Some("9999-12-31")),
+            (None, Some("yesterday")),
+        ] {
+            let p = q(from, to).range().unwrap_err();
+            assert_eq!(p.status, 400, "{from:?} {to:?}");
+        }
+        assert!(q(Some("+262143-01-01"), None).range().is_err());
+    }
+}

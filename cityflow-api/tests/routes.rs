@@ -1,0 +1,606 @@
+//! Every route and status of the API, against the file store, MongoDB and DynamoDB (the
+//! servers of the harness: `MONGODB_TEST_URL`, `DYNAMODB_TEST_ENDPOINT_URL`, else containers).
+//! The same checks run against each store.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::Method;
+use cityflow_api::{router, ApiConfig};
+use cityflow_core::test_servers::{endpoint, DYNAMODB, MONGODB};
+use cityflow_core::{render_csv, ReportStore};
+use common::*;
+
+/// The checks every store must pass.
+async fn exercise(store: Arc<dyn ReportStore>) {
+    let api = router(store.clone(), ApiConfig::default());
+
+    // Health, readiness, and an empty store.
+    let health = get(&api, "/health").await;
+    assert_eq!(health.status, 200);
+    assert_eq!(health.json()["status"], "ok");
+    assert_eq!(get(&api, "/ready").await.status, 200);
+    get(&api, "/reports/latest").await.problem(404);
+    let empty = get(&api, "/reports").await;
+    assert_eq!(empty.json()["count"], 0);
+
+    let reports = fixture_reports();
+    store_all(&store, &reports).await;
+    let newest = reports.last().unwrap();
+
+    // One report, as JSON: exactly the envelope, nothing about where inputs were.
+    let json = get(&api, "/reports/2026-03-10").await;
+    assert_eq!(json.status, 200, "{}", json.text());
+    assert_eq!(json.header("content-type"), "application/json");
+    let envelope = json.json();
+    let mut keys: Vec<&str> = envelope
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|k| k.as_str())
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["date", "report", "report_id", "timestamp"]);
+    assert_eq!(envelope["report_id"], "daily_report_2026-03-10");
+    assert_eq!(envelope["timestamp"], newest.timestamp.to_string());
+    assert_eq!(
+        envelope["report"],
+        serde_json::to_value(&newest.report).unwrap()
+    );
+    let etag = json.header("etag").to_string();
+    assert!(
+        etag.starts_with('"') && etag.len() == 34,
+        "strong tag: {etag}"
+    );
+    assert_eq!(
+        json.header("last-modified"),
+        "Wed, 11 Mar 2026 05:00:00 GMT"
+    );
+    assert_eq!(json.header("cache-control"), "public, max-age=3600");
+    assert!(json.header("vary").contains("Accept"));
+
+    // The CSV: by Accept and by suffix, byte-identical to what the exporter writes.
+    let expected_csv = render_csv(&newest.report);
+    let by_accept = call(
+        &api,
+        Method::GET,
+        "/reports/2026-03-10",
+        &[("accept", "text/csv")],
+    )
+    .await;
+    assert_eq!(by_accept.status, 200);
+    assert_eq!(by_accept.header("content-type"), "text/csv; charset=utf-8");
+    assert_eq!(by_accept.text(), expected_csv);
+    assert_ne!(
+        by_accept.header("etag"),
+        etag,
+        "each representation has its own tag"
+    );
+    let by_suffix = get(&api, "/reports/2026-03-10.csv").await;
+    assert_eq!(by_suffix.text(), expected_csv);
+    assert_eq!(
+        by_suffix.header("content-disposition"),
+        "attachment; filename=\"daily_report_2026-03-10.csv\""
+    );
+    let browser = call(
+        &api,
+        Method::GET,
+        "/reports/2026-03-10",
+        &[(
+            "accept",
+            "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+        )],
+    )
+    .await;
+    assert_eq!(browser.header("content-type"), "text/html; charset=utf-8");
+
+    // Conditional requests.
+    let again = call(
+        &api,
+        Method::GET,
+        "/reports/2026-03-10",
+        &[("if-none-match", &etag)],
+    )
+    .await;
+    assert_eq!(again.status, 304);
+    assert!(again.body.is_empty());
+    assert_eq!(again.header("etag"), etag);
+    let list_of_tags = format!("\"nope\", {etag}");
+    assert_eq!(
+        call(
+            &api,
+            Method::GET,
+            "/reports/2026-03-10",
+            &[("if-none-match", &list_of_tags)]
+        )
+        .await
+        .status,
+        304
+    );
+    assert_eq!(
+        call(
+            &api,
+            Method::GET,
+            "/reports/2026-03-10",
+            &[("if-none-match", "\"stale\"")]
+        )
+        .await
+        .status,
+        200
+    );
+    let since = json.header("last-modified").to_string();
+    assert_eq!(
+        call(
+            &api,
+            Method::GET,
+            "/reports/2026-03-10",
+            &[("if-modified-since", &since)]
+        )
+        .await
+        .status,
+        304
+    );
+    assert_eq!(
+        call(
+            &api,
+            Method::GET,
+            "/reports/2026-03-10",
+            &[("if-modified-since", "Tue, 10 Mar 2026 05:00:00 GMT")]
+        )
+        .await
+        .status,
+        200
+    );
+
+    // Compressed: another strong tag, and revalidation with it.
+    let gz = call(
+        &api,
+        Method::GET,
+        "/reports/2026-03-10",
+        &[("accept-encoding", "gzip")],
+    )
+    .await;
+    assert_eq!(gz.header("content-encoding"), "gzip");
+    let gz_tag = gz.header("etag").to_string();
+    assert_eq!(gz_tag, format!("{}-gzip\"", etag.trim_end_matches('"')));
+    let mut plain = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gz.body[..]), &mut plain)
+        .unwrap();
+    assert_eq!(plain, json.body);
+    let gz304 = call(
+        &api,
+        Method::GET,
+        "/reports/2026-03-10",
+        &[("accept-encoding", "gzip"), ("if-none-match", &gz_tag)],
+    )
+    .await;
+    assert_eq!(gz304.status, 304);
+    assert_eq!(gz304.header("etag"), gz_tag);
+
+    // HEAD: the GET's headers, no body.
+    let head = call(&api, Method::HEAD, "/reports/2026-03-10", &[]).await;
+    assert_eq!(head.status, 200);
+    assert!(head.body.is_empty());
+    assert_eq!(head.header("etag"), etag);
+    assert_eq!(head.header("content-type"), "application/json");
+    for path in [
+        "/",
+        "/health",
+        "/ready",
+        "/reports",
+        "/reports/latest",
+        "/stats",
+        "/openapi.json",
+        "/reports/2026-03-10.csv",
+    ] {
+        let head = call(&api, Method::HEAD, path, &[]).await;
+        assert_eq!(head.status, 200, "HEAD {path}");
+        assert!(head.body.is_empty(), "HEAD {path}");
+    }
+
+    // Other methods, Accept, bad dates, unknown things.
+    for method in [Method::POST, Method::PUT, Method::DELETE, Method::PATCH] {
+        let answer = call(&api, method.clone(), "/reports/2026-03-10", &[]).await;
+        answer.problem(405);
+        let allow = answer.header("allow");
+        assert!(
+            allow.contains("GET") && allow.contains("HEAD"),
+            "{method}: {allow}"
+        );
+    }
+    call(
+        &api,
+        Method::GET,
+        "/reports/2026-03-10",
+        &[("accept", "image/png")],
+    )
+    .await
+    .problem(406);
+    call(
+        &api,
+        Method::GET,
+        "/reports/2026-03-10.csv",
+        &[("accept", "application/json")],
+    )
+    .await
+    .problem(406);
+    call(&api, Method::GET, "/stats", &[("accept", "text/csv")])
+        .await
+        .problem(406);
+    let missing = get(&api, "/reports/2026-03-11").await.problem(404);
+    assert!(missing["detail"].as_str().unwrap().contains("2026-03-11"));
+    for bad in [
+        "/reports/2026-13-01",
+        "/reports/2026-3-1",
+        "/reports/tomorrow",
+        "/reports/2026-03-10.xml",
+    ] {
+        get(&api, bad).await.problem(400);
+    }
+    get(&api, "/nowhere").await.problem(404);
+
+    // Lists and ranges.
+    let all = get(&api, "/reports").await.json();
+    assert_eq!(all["count"], 8);
+    let dates: Vec<&str> = all["reports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["date"].as_str().unwrap())
+        .collect();
+    assert_eq!(dates.first(), Some(&"2026-03-03"));
+    assert_eq!(dates.last(), Some(&"2026-03-10"));
+    assert_eq!(
+        all["reports"][7]["summary"]["total_vehicules_paris"],
+        1_070_000
+    );
+    assert_eq!(all["reports"][7]["links"]["csv"], "/reports/2026-03-10.csv");
+    let some = get(&api, "/reports?from=2026-03-05&to=2026-03-07")
+        .await
+        .json();
+    assert_eq!(some["count"], 3);
+    assert_eq!(some["from"], "2026-03-05");
+    for bad in [
+        "/reports?from=2026-03-07&to=2026-03-05",
+        "/reports?from=2025-01-01&to=2026-03-05",
+        "/reports?from=2026-02-30",
+        "/reports?to=x",
+        "/reports?from=2026-03-01&from=2026-03-02",
+        "/stats?from=0001-01-01&to=9999-12-31",
+    ] {
+        get(&api, bad).await.problem(400);
+    }
+
+    // Statistics over the eight days.
+    let stats = get(&api, "/stats").await.json();
+    assert_eq!(stats["count"], 8);
+    let vehicles = &stats["total_vehicules_paris"];
+    assert_eq!(vehicles["series"].as_array().unwrap().len(), 8);
+    assert_eq!(vehicles["min"], 1_000_000.0);
+    assert_eq!(vehicles["max"], 1_070_000.0);
+    assert_eq!(vehicles["mean"], 1_035_000.0);
+    let availability = &stats["taux_disponibilite_capteurs"];
+    assert_eq!(availability["series"][2]["value"], serde_json::Value::Null);
+    // Known values 90, 91, 93, …, 97: seven of them.
+    assert_eq!(
+        availability["mean"],
+        (90.0 + 91.0 + 93.0 + 94.0 + 95.0 + 96.0 + 97.0) / 7.0
+    );
+    assert_eq!(availability["min"], 90.0);
+    assert_eq!(
+        get(&api, "/stats?from=2026-03-09&to=2026-03-10")
+            .await
+            .json()["count"],
+        2
+    );
+
+    // The latest report, and the old tool's paths.
+    let latest = get(&api, "/reports/latest").await;
+    assert_eq!(latest.status, 200);
+    assert_eq!(latest.body, json.body);
+    assert_eq!(latest.header("content-location"), "/reports/2026-03-10");
+    assert_eq!(latest.header("cache-control"), "public, no-cache");
+    assert_eq!(get(&api, "/report/2026-03-10").await.body, json.body);
+    assert_eq!(get(&api, "/api/report/2026-03-10").await.body, json.body);
+    assert_eq!(get(&api, "/api/health").await.json()["status"], "ok");
+    assert_eq!(
+        get(&api, "/api/stats").await.body,
+        get(&api, "/stats").await.body
+    );
+
+    // Pages.
+    let dashboard = get(&api, "/").await;
+    assert_eq!(dashboard.header("content-type"), "text/html; charset=utf-8");
+    let html = dashboard.text();
+    assert!(html.contains("<html lang=\"fr\">"));
+    assert_eq!(html.matches("role=\"img\"").count(), 5, "five trend charts");
+    assert!(html.contains("href=\"/reports/2026-03-03.html\""));
+    let page = get(&api, "/reports/2026-03-09.html").await.text();
+    assert!(!page.contains("<script"), "markup from data is escaped");
+    assert!(page
+        .contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; Quai &amp; &quot;Pont&quot;"));
+    assert!(page.contains("id=\"top-troncons\"") && page.contains("id=\"top-zones\""));
+
+    // A report exported while serving is served on the next request.
+    let mut changed = newest.clone();
+    changed.report.summary.total_vehicules_paris = 42;
+    changed.timestamp = cityflow_core::Timestamp::parse("2026-03-12T06:00:00+00:00").unwrap();
+    store.put(&changed).await.unwrap();
+    let fresh = call(
+        &api,
+        Method::GET,
+        "/reports/2026-03-10",
+        &[("if-none-match", &etag)],
+    )
+    .await;
+    assert_eq!(fresh.status, 200);
+    assert_eq!(
+        fresh.json()["report"]["summary"]["total_vehicules_paris"],
+        42
+    );
+    assert_eq!(
+        fresh.header("last-modified"),
+        "Thu, 12 Mar 2026 06:00:00 GMT"
+    );
+}
+
+#[tokio::test]
+async fn every_route_against_the_file_store() {
+    let dir = tempfile::tempdir().unwrap();
+    exercise(Arc::new(cityflow_storage_fs::FsReportStore::new(
+        dir.path(),
+    )))
+    .await;
+}
+
+#[tokio::test]
+async fn every_route_against_mongodb() {
+    let Some(url) = endpoint(&MONGODB).await else {
+        return;
+    };
+    let config = cityflow_storage_mongo::MongoConfig::new(url, unique_name("cityflow-api"));
+    let store: Arc<dyn ReportStore> =
+        Arc::new(cityflow_storage_mongo::MongoReportStore::new(config));
+    exercise(store).await;
+}
+
+#[tokio::test]
+async fn every_route_against_dynamodb() {
+    let Some(url) = endpoint(&DYNAMODB).await else {
+        return;
+    };
+    let mut config =
+        cityflow_storage_aws::AwsConfig::new(cityflow_core::AwsSettings::new("us-east-1"));
+    config.endpoint_url_dynamodb = Some(url);
+    config.credentials = Some(cityflow_core::StaticCredentials {
+        access_key_id: "test".into(),
+        secret_access_key: "test-secret".into(),
+        session_token: None,
+    });
+    config.dynamodb_table = unique_name("cityflow-api");
+    let store: Arc<dyn ReportStore> =
+        Arc::new(cityflow_storage_aws::DynamoReportStore::new(config));
+    store.setup().await.unwrap();
+    exercise(store).await;
+}
+
+#[tokio::test]
+async fn an_unreachable_store_is_503_without_internals() {
+    // A MongoDB that refuses connections; its address must not reach the client.
+    let mut config = cityflow_storage_mongo::MongoConfig::new("mongodb://127.0.0.1:9/", "cityflow");
+    config.timeout = Duration::from_millis(300);
+    let store: Arc<dyn ReportStore> =
+        Arc::new(cityflow_storage_mongo::MongoReportStore::new(config));
+    let api = router(
+        store,
+        ApiConfig {
+            store_timeout: Duration::from_secs(2),
+            ..ApiConfig::default()
+        },
+    );
+    assert_eq!(
+        get(&api, "/health").await.status,
+        200,
+        "the process is up all the same"
+    );
+    for path in [
+        "/ready",
+        "/reports/2026-03-10",
+        "/reports",
+        "/stats",
+        "/reports/latest",
+        "/",
+    ] {
+        let answer = get(&api, path).await;
+        let problem = answer.problem(503);
+        let text = problem.to_string();
+        assert!(
+            !text.contains("127.0.0.1") && !text.contains("mongodb") && !text.contains(":9"),
+            "{path}: {text}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_token_guards_everything_but_the_probes() {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn ReportStore> = Arc::new(cityflow_storage_fs::FsReportStore::new(dir.path()));
+    store_all(&store, &fixture_reports()).await;
+    let env = [("CITYFLOW_API_TOKEN".to_string(), "t0ken-value".to_string())].into();
+    let api = router(store, ApiConfig::from_env(&env).unwrap());
+    for path in ["/health", "/ready", "/api/health"] {
+        assert_eq!(get(&api, path).await.status, 200, "{path}");
+    }
+    for path in [
+        "/",
+        "/reports",
+        "/reports/2026-03-10",
+        "/reports/2026-03-10.csv",
+        "/stats",
+        "/openapi.json",
+        "/report/2026-03-10",
+        "/nowhere",
+    ] {
+        let missing = get(&api, path).await;
+        missing.problem(401);
+        assert!(
+            missing.header("www-authenticate").starts_with("Bearer"),
+            "{path}"
+        );
+        call(
+            &api,
+            Method::GET,
+            path,
+            &[("authorization", "Bearer wrong")],
+        )
+        .await
+        .problem(401);
+        call(
+            &api,
+            Method::GET,
+            path,
+            &[("authorization", "Basic dDBrZW4tdmFsdWU=")],
+        )
+        .await
+        .problem(401);
+        call(
+            &api,
+            Method::GET,
+            path,
+            &[("authorization", "Bearer t0ken-value-and-more")],
+        )
+        .await
+        .problem(401);
+    }
+    let ok = call(
+        &api,
+        Method::GET,
+        "/reports/2026-03-10",
+        &[("authorization", "Bearer t0ken-value")],
+    )
+    .await;
+    assert_eq!(ok.status, 200);
+    assert_eq!(
+        ok.header("cache-control"),
+        "private, max-age=3600",
+        "answers behind a token are private"
+    );
+    let ok = call(
+        &api,
+        Method::GET,
+        "/reports",
+        &[("authorization", "bearer t0ken-value")],
+    )
+    .await;
+    assert_eq!(ok.status, 200, "the scheme is case-insensitive");
+}
+
+#[tokio::test]
+async fn cors_only_for_the_configured_origins() {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn ReportStore> = Arc::new(cityflow_storage_fs::FsReportStore::new(dir.path()));
+    store_all(&store, &fixture_reports()).await;
+
+    let open = router(store.clone(), ApiConfig::default());
+    let answer = call(
+        &open,
+        Method::GET,
+        "/reports",
+        &[("origin", "https://a.example")],
+    )
+    .await;
+    assert_eq!(answer.status, 200);
+    assert!(
+        answer.headers.get("access-control-allow-origin").is_none(),
+        "no CORS unless configured"
+    );
+
+    let env = [(
+        "CITYFLOW_API_CORS_ORIGINS".to_string(),
+        "https://a.example, https://b.example".to_string(),
+    )]
+    .into();
+    let api = router(store, ApiConfig::from_env(&env).unwrap());
+    let allowed = call(
+        &api,
+        Method::GET,
+        "/reports/2026-03-10",
+        &[("origin", "https://b.example")],
+    )
+    .await;
+    assert_eq!(
+        allowed.header("access-control-allow-origin"),
+        "https://b.example"
+    );
+    assert!(allowed
+        .header("access-control-expose-headers")
+        .to_ascii_lowercase()
+        .contains("etag"));
+    let other = call(
+        &api,
+        Method::GET,
+        "/reports/2026-03-10",
+        &[("origin", "https://evil.example")],
+    )
+    .await;
+    assert_eq!(other.status, 200);
+    assert!(other.headers.get("access-control-allow-origin").is_none());
+    let preflight = call(
+        &api,
+        Method::OPTIONS,
+        "/reports/2026-03-10",
+        &[
+            ("origin", "https://a.example"),
+            ("access-control-request-method", "GET"),
+            ("access-control-request-headers", "authorization"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        preflight.header("access-control-allow-origin"),
+        "https://a.example"
+    );
+    let methods = preflight.header("access-control-allow-methods");
+    assert!(
+        methods.contains("GET") && methods.contains("HEAD") && !methods.contains("POST"),
+        "{methods}"
+    );
+}
+
+#[tokio::test]
+async fn the_openapi_document_covers_every_route() {
+    let dir = tempfile::tempdir().unwrap();
+    let api = router(
+        Arc::new(cityflow_storage_fs::FsReportStore::new(dir.path())),
+        ApiConfig::default(),
+    );
+    let doc = get(&api, "/openapi.json").await.json();
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3.1"),
+        "{}",
+        doc["openapi"]
+    );
+    for path in [
+        "/",
+        "/health",
+        "/ready",
+        "/reports",
+        "/reports/latest",
+        "/reports/{date}",
+        "/stats",
+        "/openapi.json",
+    ] {
+        assert!(
+            doc["paths"][path]["get"].is_object(),
+            "{path} is documented"
+        );
+    }
+    assert!(doc["components"]["schemas"]["Problem"].is_object());
+    let params = doc["paths"]["/reports"]["get"]["parameters"]
+        .as_array()
+        .unwrap();
+    let names: Vec<&str> = params.iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["from", "to"]);
+}
