@@ -34,7 +34,7 @@ mod views;
 use std::future::Future;
 use std::sync::Arc;
 
-use axum::http::{header, Method, StatusCode};
+use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::routing::get;
 use axum::Router;
 use bytes::Bytes;
@@ -43,6 +43,7 @@ use cityflow_core::ReportStore;
 use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -124,10 +125,16 @@ pub fn router(store: Arc<dyn ReportStore>, config: ApiConfig) -> Router {
     routes.layer(
         ServiceBuilder::new()
             .layer(TraceLayer::new_for_http())
+            // No content sniffing: a JSON error repeating a value is never rendered as HTML.
+            .layer(SetResponseHeaderLayer::if_not_present(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ))
             .layer(axum::middleware::from_fn(cache::tag_encoded_bodies))
             .layer(CompressionLayer::new())
             .option_layer(cors)
             .layer(axum::middleware::from_fn(routes::problems_for_bare_errors))
+            .layer(axum::middleware::from_fn(routes::reject_oversized))
             .layer(axum::middleware::from_fn_with_state(
                 state.clone(),
                 auth::require_token,

@@ -300,6 +300,35 @@ pub(crate) async fn openapi(State(state): State<ApiState>, headers: HeaderMap) -
     Representation::new(state.openapi.clone(), JSON, Freshness::Revalidate).respond(&headers, false)
 }
 
+/// The longest request target (path and query) served, in bytes: far above any real URL of
+/// this API, far below what a hostile client may send.
+pub(crate) const MAX_TARGET_BYTES: usize = 4 * 1024;
+/// The most header bytes (names and values) a request may carry.
+pub(crate) const MAX_HEADER_BYTES: usize = 16 * 1024;
+
+/// Middleware: 414 for an overlong target, 431 for oversized headers, before any work.
+pub(crate) async fn reject_oversized(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let target = request
+        .uri()
+        .path_and_query()
+        .map_or(0, |pq| pq.as_str().len());
+    if target > MAX_TARGET_BYTES {
+        return Problem::status(StatusCode::URI_TOO_LONG).into_response();
+    }
+    let header_bytes: usize = request
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len())
+        .sum();
+    if header_bytes > MAX_HEADER_BYTES {
+        return Problem::status(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE).into_response();
+    }
+    next.run(request).await
+}
+
 /// What the router answers for a path it does not know.
 pub(crate) async fn not_found() -> Problem {
     Problem::not_found("no such resource")

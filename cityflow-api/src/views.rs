@@ -211,9 +211,24 @@ pub struct RangeQuery {
     pub to: Option<String>,
 }
 
-/// A date from a query or a path, or the 400 naming it.
+/// A date from a query or a path, or the 400 naming it. The value is repeated in the
+/// message only when it is short and plain: a hostile value (markup, control characters, a
+/// megabyte of path) is not reflected.
 pub fn date_param(name: &str, text: &str) -> Result<NaiveDate, Problem> {
-    cityflow_core::parse_date(text).map_err(|why| Problem::invalid_date(format!("{name}: {why}")))
+    cityflow_core::parse_date(text).map_err(|_| {
+        let plain = text.len() <= 40
+            && text
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '+' | '.' | ':' | '_'));
+        let shown = if plain {
+            format!("{text:?}")
+        } else {
+            "the value given".to_string()
+        };
+        Problem::invalid_date(format!(
+            "{name}: {shown} is not a valid date (expected YYYY-MM-DD, e.g. 2025-11-04)"
+        ))
+    })
 }
 
 impl RangeQuery {
