@@ -435,11 +435,7 @@ pub fn report_page(stored: &StoredReport, _private: bool) -> String {
                         escape(row.label),
                         escape(&row.valeur),
                         escape(&row.reference),
-                        escape(
-                            &format!("{} {}", row.direction.arrow(), row.variation)
-                                .trim()
-                                .to_string(),
-                        ),
+                        escape(format!("{} {}", row.direction.arrow(), row.variation).trim()),
                         escape(row.qualification.map(|q| q.as_str()).unwrap_or("")),
                     ]
                 })

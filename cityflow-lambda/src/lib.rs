@@ -315,3 +315,21 @@ impl Function {
         }
     }
 }
+
+/// JSON lines on stdout (CloudWatch keeps them per request): timestamp, level, the span's
+/// request id and date, the message. `AWS_LAMBDA_LOG_LEVEL`, else `RUST_LOG`, else `info`.
+pub fn init_logging() {
+    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .map(|l| l.to_ascii_lowercase())
+        .unwrap_or_else(|_| "info".into());
+    let filter = tracing_subscriber::EnvFilter::try_new(&level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_current_span(true)
+        .with_span_list(false)
+        .with_target(false)
+        .with_env_filter(filter)
+        .try_init();
+}

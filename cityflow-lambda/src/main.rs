@@ -16,7 +16,7 @@ fn main() -> Result<(), lambda_runtime::Error> {
 }
 
 async fn serve() -> Result<(), lambda_runtime::Error> {
-    init_logging();
+    cityflow_lambda::init_logging();
     // Lambda's own variables, never a `.env` file: nothing is read from the task's directory.
     let env = cityflow_storage::load_env(None)?;
     let function = Function::from_env(&env).await.inspect_err(|e| {
@@ -60,22 +60,4 @@ async fn serve() -> Result<(), lambda_runtime::Error> {
         .instrument(span)
     }))
     .await
-}
-
-/// JSON lines on stdout (CloudWatch keeps them per request): timestamp, level, the span's
-/// request id and date, the message. `AWS_LAMBDA_LOG_LEVEL`, else `RUST_LOG`, else `info`.
-fn init_logging() {
-    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
-        .or_else(|_| std::env::var("RUST_LOG"))
-        .map(|l| l.to_ascii_lowercase())
-        .unwrap_or_else(|_| "info".into());
-    let filter = tracing_subscriber::EnvFilter::try_new(&level)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .json()
-        .with_current_span(true)
-        .with_span_list(false)
-        .with_target(false)
-        .with_env_filter(filter)
-        .try_init();
 }

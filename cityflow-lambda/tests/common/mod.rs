@@ -1,6 +1,8 @@
 //! Helpers shared by the function's tests against the test servers.
 #![allow(dead_code)] // each test file uses its own subset
 
+pub mod emulator;
+
 use std::path::PathBuf;
 
 use bytes::Bytes;
