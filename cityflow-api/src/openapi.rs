@@ -3,9 +3,10 @@
 use utoipa::OpenApi;
 
 use crate::problem::Problem;
-use crate::routes;
+use crate::routes::{self, Health};
 use crate::views::{
-    Envelope, Indicator, Links, Point, ReportItem, ReportList, Stats, SummaryFigures,
+    Envelope, Indicator, Links, Point, RangeQuery, ReportItem, ReportList, Stats,
+    SummaryFigures,
 };
 
 #[derive(OpenApi)]
@@ -20,14 +21,117 @@ use crate::views::{
         routes::list,
         routes::latest,
         routes::report,
+        report_json,
+        report_csv,
+        report_html,
         routes::stats,
         routes::dashboard,
         routes::openapi,
+        old_report,
+        old_api_report,
+        old_api_health,
+        old_api_stats,
     ),
     components(schemas(Problem, Envelope, ReportList, ReportItem, Links, SummaryFigures, Stats, Indicator, Point)),
     modifiers(&BearerAuth),
 )]
 struct ApiDoc;
+
+// The routes below are served by the handlers above (`/reports/{date}` takes the suffix,
+// the old paths are the same handlers): these functions only document them, so that every
+// URL the server answers is in the document with its own parameters and responses.
+
+/// One day's envelope as JSON.
+#[utoipa::path(get, path = "/reports/{date}.json", tag = "reports",
+    params(("date" = String, Path, format = Date, example = "2026-03-10")),
+    responses(
+        (status = 200, description = "The envelope {report_id, date, timestamp, report}", body = Envelope),
+        (status = 304, description = "Not modified"),
+        (status = 400, description = "Not a date", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No report for that date", body = Problem, content_type = "application/problem+json"),
+        (status = 406, description = "Accept excludes application/json", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The store does not answer", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[allow(dead_code)]
+fn report_json() {}
+
+/// One day's CSV, byte-identical to the exported file, as an attachment
+/// (`daily_report_{date}.csv`).
+#[utoipa::path(get, path = "/reports/{date}.csv", tag = "reports",
+    params(("date" = String, Path, format = Date, example = "2026-03-10")),
+    responses(
+        (status = 200, description = "The CSV", content_type = "text/csv", body = String,
+            headers(("Content-Disposition" = String, description = "attachment; filename=\"daily_report_{date}.csv\""))),
+        (status = 304, description = "Not modified"),
+        (status = 400, description = "Not a date", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No report for that date", body = Problem, content_type = "application/problem+json"),
+        (status = 406, description = "Accept excludes text/csv", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The store does not answer", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[allow(dead_code)]
+fn report_csv() {}
+
+/// One day's report page (French, charts as inline SVG).
+#[utoipa::path(get, path = "/reports/{date}.html", tag = "pages",
+    params(("date" = String, Path, format = Date, example = "2026-03-10")),
+    responses(
+        (status = 200, description = "The page", content_type = "text/html", body = String),
+        (status = 304, description = "Not modified"),
+        (status = 400, description = "Not a date", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No report for that date", body = Problem, content_type = "application/problem+json"),
+        (status = 406, description = "Accept excludes text/html", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The store does not answer", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[allow(dead_code)]
+fn report_html() {}
+
+/// The old tool's path of `/reports/{date}`.
+#[utoipa::path(get, path = "/report/{date}", tag = "old paths",
+    params(("date" = String, Path, format = Date, example = "2026-03-10")),
+    responses(
+        (status = 200, description = "As `/reports/{date}`",
+            content((Envelope = "application/json"), (String = "text/csv"), (String = "text/html"))),
+        (status = 304, description = "Not modified"),
+        (status = 400, description = "Not a date", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No report for that date", body = Problem, content_type = "application/problem+json"),
+        (status = 406, description = "Accept allows none of the representations", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The store does not answer", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[allow(dead_code)]
+fn old_report() {}
+
+/// The old tool's path of `/reports/{date}` behind its `/api` prefix.
+#[utoipa::path(get, path = "/api/report/{date}", tag = "old paths",
+    params(("date" = String, Path, format = Date, example = "2026-03-10")),
+    responses(
+        (status = 200, description = "As `/reports/{date}`",
+            content((Envelope = "application/json"), (String = "text/csv"), (String = "text/html"))),
+        (status = 304, description = "Not modified"),
+        (status = 400, description = "Not a date", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No report for that date", body = Problem, content_type = "application/problem+json"),
+        (status = 406, description = "Accept allows none of the representations", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The store does not answer", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[allow(dead_code)]
+fn old_api_report() {}
+
+/// The old tool's path of `/health`.
+#[utoipa::path(get, path = "/api/health", tag = "old paths",
+    responses((status = 200, description = "As `/health`", body = Health)))]
+#[allow(dead_code)]
+fn old_api_health() {}
+
+/// The old tool's path of `/stats`.
+#[utoipa::path(get, path = "/api/stats", tag = "old paths", params(RangeQuery),
+    responses(
+        (status = 200, description = "As `/stats`", body = Stats),
+        (status = 304, description = "Not modified"),
+        (status = 400, description = "Unreadable date, inverted or too long range", body = Problem, content_type = "application/problem+json"),
+        (status = 406, description = "Accept excludes application/json", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The store does not answer", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[allow(dead_code)]
+fn old_api_stats() {}
 
 /// Declares the optional bearer scheme.
 struct BearerAuth;

@@ -212,7 +212,7 @@ fn negotiate_report(headers: &HeaderMap, suffix: Suffix) -> Result<&'static str,
 
 /// One day's report: the envelope, the CSV or the page.
 #[utoipa::path(get, path = "/reports/{date}", tag = "reports",
-    params(("date" = String, Path, description = "`YYYY-MM-DD`, optionally followed by `.json`, `.csv` or `.html` to choose the representation without `Accept`", example = "2025-11-04")),
+    params(("date" = String, Path, format = Date, description = "The day, `YYYY-MM-DD`. `/reports/{date}.json`, `.csv` and `.html` choose the representation without `Accept`", example = "2026-03-10")),
     responses(
         (status = 200, description = "The report. JSON: the envelope {report_id, date, timestamp, report}. CSV: byte-identical to the exported file. HTML: the report page.",
             content(

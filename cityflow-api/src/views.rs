@@ -203,7 +203,9 @@ impl Stats {
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct RangeQuery {
-    /// First date, `YYYY-MM-DD`. Alone: the range runs 366 days from it.
+    /// First date, `YYYY-MM-DD`. Alone: the range runs 366 days from it. With `to`: at most
+    /// 366 days before it, else 400 (a rule between the two parameters, which OpenAPI
+    /// cannot express).
     #[param(value_type = Option<String>, format = Date, example = "2025-11-01")]
     pub from: Option<String>,
     /// Last date, `YYYY-MM-DD`, included. Alone: the range runs 366 days up to it.
