@@ -127,8 +127,15 @@ pub fn line_chart(
     } else {
         1.0
     };
-    let days = (last.0 - first.0).num_days().max(1) as f64;
-    let x = |d: NaiveDate| left + plot_w * ((d - first.0).num_days() as f64 / days);
+    let days = (last.0 - first.0).num_days();
+    // One date: in the middle, rather than on the axis.
+    let x = |d: NaiveDate| {
+        if days == 0 {
+            left + plot_w / 2.0
+        } else {
+            left + plot_w * ((d - first.0).num_days() as f64 / days as f64)
+        }
+    };
     let y = |v: f64| top + plot_h - plot_h * ((v - min) / span);
     // Y ticks: zero (or the minimum), the middle, the top.
     for value in [min, min + span / 2.0, min + span] {
@@ -146,15 +153,18 @@ pub fn line_chart(
         );
     }
     // X labels: first and last date, and the middle one when there is room.
-    let mut labels = vec![first.0, last.0];
+    // The end labels align with the plot's edges, so that they are never cut.
+    let mut labels = vec![(first.0, "start"), (last.0, "end")];
     if points.len() > 2 {
-        labels.push(points[points.len() / 2].0);
+        labels.push((points[points.len() / 2].0, "middle"));
     }
-    labels.dedup();
-    for d in labels {
+    if days == 0 {
+        labels = vec![(first.0, "middle")];
+    }
+    for (d, anchor) in labels {
         let _ = write!(
             out,
-            "<text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\" font-size=\"11\">{}</text>",
+            "<text x=\"{:.1}\" y=\"{}\" text-anchor=\"{anchor}\" font-size=\"11\">{}</text>",
             x(d),
             top + plot_h + 18.0,
             d.format("%d/%m/%Y")
@@ -201,10 +211,20 @@ pub fn line_chart(
             labelled[1] = true;
         }
         if i == 0 || i == known.len() - 1 || is_extreme {
+            // Labels at the ends lean inwards, so that they stay clear of the axis labels.
+            let (anchor, dx) = if known.len() == 1 {
+                ("middle", 0.0)
+            } else if i == 0 {
+                ("start", 6.0)
+            } else if i == known.len() - 1 {
+                ("end", -6.0)
+            } else {
+                ("middle", 0.0)
+            };
             let _ = write!(
                 out,
-                "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"11\" class=\"value\">{}</text>",
-                x(*d),
+                "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"{anchor}\" font-size=\"11\" class=\"value\">{}</text>",
+                x(*d) + dx,
                 y(*v) - 8.0,
                 escape(&fr_number(*v, decimals))
             );
