@@ -5,8 +5,7 @@ use utoipa::OpenApi;
 use crate::problem::Problem;
 use crate::routes::{self, Health};
 use crate::views::{
-    Envelope, Indicator, Links, Point, RangeQuery, ReportItem, ReportList, Stats,
-    SummaryFigures,
+    Envelope, Indicator, Links, Point, RangeQuery, ReportItem, ReportList, Stats, SummaryFigures,
 };
 
 #[derive(OpenApi)]

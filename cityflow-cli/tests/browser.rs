@@ -32,7 +32,10 @@ fn chromium() -> Option<PathBuf> {
     });
     if found.is_none() {
         let in_ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
-        assert!(!in_ci, "chromium is not installed and CI=true (scripts/test installs it)");
+        assert!(
+            !in_ci,
+            "chromium is not installed and CI=true (scripts/test installs it)"
+        );
         eprintln!("skipped: no chromium on the PATH (apt-get install chromium)");
     }
     found
@@ -52,7 +55,11 @@ fn dom(chromium: &Path, profile: &Path, url: &str) -> String {
         .args(["--dump-dom", url])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -63,9 +70,17 @@ fn screenshot(chromium: &Path, profile: &Path, url: &str, file: &Path, height: u
         .arg(url)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let png = std::fs::read(file).unwrap();
-    assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "{} is a real picture", file.display());
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 10_000,
+        "{} is a real picture",
+        file.display()
+    );
 }
 
 fn artefacts() -> PathBuf {
@@ -82,7 +97,11 @@ fn chromium_renders_the_dashboard_and_a_report_page() {
     let dir = tempfile::tempdir().unwrap();
     export_example_day(dir.path());
     let stored: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(dir.path().join("output/reports/daily_report_2026-03-10.json")).unwrap(),
+        &std::fs::read(
+            dir.path()
+                .join("output/reports/daily_report_2026-03-10.json"),
+        )
+        .unwrap(),
     )
     .unwrap();
     let top_arc = stored["report"]["top_10_troncons_frequentes"][0]["libelle"]
@@ -95,18 +114,49 @@ fn chromium_renders_the_dashboard_and_a_report_page() {
 
     let dashboard = dom(&chromium, profile.path(), &format!("{base}/"));
     assert!(dashboard.contains("<html lang=\"fr\">"), "{dashboard}");
-    for chart in ["trend-vehicules", "trend-temps-perdu", "trend-satures", "trend-disponibilite", "trend-velos"] {
-        assert!(dashboard.contains(&format!("id=\"{chart}\"")), "{chart} in the dashboard's DOM");
+    for chart in [
+        "trend-vehicules",
+        "trend-temps-perdu",
+        "trend-satures",
+        "trend-disponibilite",
+        "trend-velos",
+    ] {
+        assert!(
+            dashboard.contains(&format!("id=\"{chart}\"")),
+            "{chart} in the dashboard's DOM"
+        );
     }
     assert_eq!(dashboard.matches("<svg").count(), 5);
     assert!(dashboard.contains("href=\"/reports/2026-03-10.html\""));
 
-    let page = dom(&chromium, profile.path(), &format!("{base}/reports/2026-03-10.html"));
+    let page = dom(
+        &chromium,
+        profile.path(),
+        &format!("{base}/reports/2026-03-10.html"),
+    );
     assert!(page.contains("id=\"top-troncons\"") && page.contains("id=\"top-zones\""));
-    assert!(page.contains(&top_arc), "the top arc {top_arc:?} is in the page's DOM");
-    assert!(page.contains("<th scope=\"col\">"), "tables have header cells");
+    assert!(
+        page.contains(&top_arc),
+        "the top arc {top_arc:?} is in the page's DOM"
+    );
+    assert!(
+        page.contains("<th scope=\"col\">"),
+        "tables have header cells"
+    );
 
     let out = artefacts();
-    screenshot(&chromium, profile.path(), &format!("{base}/"), &out.join("dashboard.png"), 1700);
-    screenshot(&chromium, profile.path(), &format!("{base}/reports/2026-03-10.html"), &out.join("report-2026-03-10.png"), 2400);
+    screenshot(
+        &chromium,
+        profile.path(),
+        &format!("{base}/"),
+        &out.join("dashboard.png"),
+        1700,
+    );
+    screenshot(
+        &chromium,
+        profile.path(),
+        &format!("{base}/reports/2026-03-10.html"),
+        &out.join("report-2026-03-10.png"),
+        2400,
+    );
 }

@@ -13,6 +13,8 @@ use cityflow_core::{DailyReport, ReportStore, StoredReport, Timestamp};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
+pub use cityflow_core::conformance::unique_name;
+
 pub fn d(s: &str) -> NaiveDate {
     s.parse().unwrap()
 }
@@ -143,19 +145,4 @@ pub async fn call(router: &Router, method: Method, uri: &str, headers: &[(&str, 
 
 pub async fn get(router: &Router, uri: &str) -> Answer {
     call(router, Method::GET, uri, &[]).await
-}
-
-/// A name no other test run uses.
-pub fn unique_name(prefix: &str) -> String {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    format!(
-        "{prefix}-{}-{nanos}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    )
 }

@@ -11,7 +11,13 @@ use super::{cityflow, examples};
 /// Exports the example day (2026-03-10) into `dir/output/reports` with the files-only setup.
 pub fn export_example_day(dir: &Path) {
     cityflow(dir, &[])
-        .args(["report", "generate", "--date", "2026-03-10", "--metrics-dir"])
+        .args([
+            "report",
+            "generate",
+            "--date",
+            "2026-03-10",
+            "--metrics-dir",
+        ])
         .arg(examples())
         .assert()
         .success();
@@ -107,4 +113,3 @@ pub fn split(answer: &[u8]) -> (u16, String, Vec<u8>) {
     let status = head[9..12].parse().unwrap();
     (status, head, answer[end + 4..].to_vec())
 }
-
