@@ -2,7 +2,7 @@
 
 use utoipa::OpenApi;
 
-use crate::problem::Problem;
+use crate::problem::{Problem, RangeErrors, ReportErrors};
 use crate::routes::{self, Health};
 use crate::views::{
     Envelope, Indicator, Links, Point, RangeQuery, ReportItem, ReportList, Stats, SummaryFigures,
@@ -45,11 +45,7 @@ struct ApiDoc;
     params(("date" = String, Path, format = Date, example = "2026-03-10")),
     responses(
         (status = 200, description = "The envelope {report_id, date, timestamp, report}", body = Envelope),
-        (status = 304, description = "Not modified"),
-        (status = 400, description = "Not a date", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No report for that date", body = Problem, content_type = "application/problem+json"),
-        (status = 406, description = "Accept excludes application/json", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The store does not answer", body = Problem, content_type = "application/problem+json"),
+        ReportErrors,
     ))]
 #[allow(dead_code)]
 fn report_json() {}
@@ -61,11 +57,7 @@ fn report_json() {}
     responses(
         (status = 200, description = "The CSV", content_type = "text/csv", body = String,
             headers(("Content-Disposition" = String, description = "attachment; filename=\"daily_report_{date}.csv\""))),
-        (status = 304, description = "Not modified"),
-        (status = 400, description = "Not a date", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No report for that date", body = Problem, content_type = "application/problem+json"),
-        (status = 406, description = "Accept excludes text/csv", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The store does not answer", body = Problem, content_type = "application/problem+json"),
+        ReportErrors,
     ))]
 #[allow(dead_code)]
 fn report_csv() {}
@@ -75,11 +67,7 @@ fn report_csv() {}
     params(("date" = String, Path, format = Date, example = "2026-03-10")),
     responses(
         (status = 200, description = "The page", content_type = "text/html", body = String),
-        (status = 304, description = "Not modified"),
-        (status = 400, description = "Not a date", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No report for that date", body = Problem, content_type = "application/problem+json"),
-        (status = 406, description = "Accept excludes text/html", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The store does not answer", body = Problem, content_type = "application/problem+json"),
+        ReportErrors,
     ))]
 #[allow(dead_code)]
 fn report_html() {}
@@ -90,11 +78,7 @@ fn report_html() {}
     responses(
         (status = 200, description = "As `/reports/{date}`",
             content((Envelope = "application/json"), (String = "text/csv"), (String = "text/html"))),
-        (status = 304, description = "Not modified"),
-        (status = 400, description = "Not a date", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No report for that date", body = Problem, content_type = "application/problem+json"),
-        (status = 406, description = "Accept allows none of the representations", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The store does not answer", body = Problem, content_type = "application/problem+json"),
+        ReportErrors,
     ))]
 #[allow(dead_code)]
 fn old_report() {}
@@ -105,11 +89,7 @@ fn old_report() {}
     responses(
         (status = 200, description = "As `/reports/{date}`",
             content((Envelope = "application/json"), (String = "text/csv"), (String = "text/html"))),
-        (status = 304, description = "Not modified"),
-        (status = 400, description = "Not a date", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No report for that date", body = Problem, content_type = "application/problem+json"),
-        (status = 406, description = "Accept allows none of the representations", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The store does not answer", body = Problem, content_type = "application/problem+json"),
+        ReportErrors,
     ))]
 #[allow(dead_code)]
 fn old_api_report() {}
@@ -124,10 +104,7 @@ fn old_api_health() {}
 #[utoipa::path(get, path = "/api/stats", tag = "old paths", params(RangeQuery),
     responses(
         (status = 200, description = "As `/stats`", body = Stats),
-        (status = 304, description = "Not modified"),
-        (status = 400, description = "Unreadable date, inverted or too long range", body = Problem, content_type = "application/problem+json"),
-        (status = 406, description = "Accept excludes application/json", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The store does not answer", body = Problem, content_type = "application/problem+json"),
+        RangeErrors,
     ))]
 #[allow(dead_code)]
 fn old_api_stats() {}

@@ -192,3 +192,42 @@ impl IntoResponse for Problem {
         response
     }
 }
+
+/// The answers other than 200 of a report's representations, for the OpenAPI document.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub(crate) enum ReportErrors {
+    /// Not modified (`If-None-Match` or `If-Modified-Since`).
+    #[response(status = 304)]
+    NotModified,
+    /// Not a date.
+    #[response(status = 400, content_type = "application/problem+json")]
+    BadDate(Problem),
+    /// No report for that date.
+    #[response(status = 404, content_type = "application/problem+json")]
+    NoReport(Problem),
+    /// `Accept` allows none of the representations.
+    #[response(status = 406, content_type = "application/problem+json")]
+    NotAcceptable(Problem),
+    /// The store does not answer in time.
+    #[response(status = 503, content_type = "application/problem+json")]
+    Unavailable(Problem),
+}
+
+/// The answers other than 200 of `/reports` and `/stats`, for the OpenAPI document.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub(crate) enum RangeErrors {
+    /// Not modified (`If-None-Match`).
+    #[response(status = 304)]
+    NotModified,
+    /// An unreadable date, an inverted range, or one longer than 366 days.
+    #[response(status = 400, content_type = "application/problem+json")]
+    BadRange(Problem),
+    /// `Accept` excludes `application/json`.
+    #[response(status = 406, content_type = "application/problem+json")]
+    NotAcceptable(Problem),
+    /// The store does not answer in time.
+    #[response(status = 503, content_type = "application/problem+json")]
+    Unavailable(Problem),
+}

@@ -11,8 +11,8 @@ use serde::Serialize;
 use crate::cache::{Freshness, Representation};
 use crate::negotiate;
 use crate::pages;
-use crate::problem::Problem;
-use crate::views::{date_param, Envelope, RangeQuery, ReportList, Stats};
+use crate::problem::{Problem, RangeErrors, ReportErrors};
+use crate::views::{date_param, Envelope, RangeQuery, ReportItem, ReportList, Stats};
 use crate::ApiState;
 
 pub(crate) const JSON: &str = "application/json";
@@ -88,20 +88,14 @@ pub(crate) async fn ready(State(state): State<ApiState>) -> Result<Response, Pro
 #[utoipa::path(get, path = "/reports", tag = "reports", params(RangeQuery),
     responses(
         (status = 200, description = "The reports of the range (at most 366 days), or the 30 most recent, oldest first", body = ReportList),
-        (status = 304, description = "Not modified (If-None-Match)"),
-        (status = 400, description = "Unreadable date, inverted or too long range", body = Problem, content_type = "application/problem+json"),
-        (status = 406, description = "Accept excludes application/json", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The store does not answer", body = Problem, content_type = "application/problem+json"),
+        RangeErrors,
     ))]
 pub(crate) async fn list(
     State(state): State<ApiState>,
     headers: HeaderMap,
     params: RangeParams,
 ) -> Result<Response, Problem> {
-    let range = range_of(params)?.range()?;
-    negotiate::require(&headers, &[JSON])?;
-    let dates = state.reader.dates(range).await?;
-    let reports = state.reader.items(&dates).await?;
+    let (range, reports) = items_in_range(&state, &headers, params).await?;
     json_response(
         &state,
         &headers,
@@ -114,24 +108,31 @@ pub(crate) async fn list(
     )
 }
 
+/// The range of a `/reports` or `/stats` request and the list items of its reports; 400 or
+/// 406 before the store is read.
+async fn items_in_range(
+    state: &ApiState,
+    headers: &HeaderMap,
+    params: RangeParams,
+) -> Result<(Option<(NaiveDate, NaiveDate)>, Vec<ReportItem>), Problem> {
+    let range = range_of(params)?.range()?;
+    negotiate::require(headers, &[JSON])?;
+    let dates = state.reader.dates(range).await?;
+    Ok((range, state.reader.items(&dates).await?))
+}
+
 /// The summary's indicators over a range: series, mean, min and max.
 #[utoipa::path(get, path = "/stats", tag = "reports", params(RangeQuery),
     responses(
         (status = 200, description = "Each indicator over the reports of the range (at most 366 days), or of the 30 most recent", body = Stats),
-        (status = 304, description = "Not modified (If-None-Match)"),
-        (status = 400, description = "Unreadable date, inverted or too long range", body = Problem, content_type = "application/problem+json"),
-        (status = 406, description = "Accept excludes application/json", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The store does not answer", body = Problem, content_type = "application/problem+json"),
+        RangeErrors,
     ))]
 pub(crate) async fn stats(
     State(state): State<ApiState>,
     headers: HeaderMap,
     params: RangeParams,
 ) -> Result<Response, Problem> {
-    let range = range_of(params)?.range()?;
-    negotiate::require(&headers, &[JSON])?;
-    let dates = state.reader.dates(range).await?;
-    let items = state.reader.items(&dates).await?;
+    let (range, items) = items_in_range(&state, &headers, params).await?;
     json_response(
         &state,
         &headers,
@@ -225,11 +226,7 @@ fn negotiate_report(headers: &HeaderMap, suffix: Suffix) -> Result<&'static str,
                 ("Last-Modified" = String, description = "When the report was exported"),
                 ("Cache-Control" = String, description = "`max-age=3600` for days before yesterday, `no-cache` for today and yesterday"),
             )),
-        (status = 304, description = "Not modified (If-None-Match or If-Modified-Since)"),
-        (status = 400, description = "Not a date", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No report for that date", body = Problem, content_type = "application/problem+json"),
-        (status = 406, description = "Accept allows none of the representations", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The store does not answer", body = Problem, content_type = "application/problem+json"),
+        ReportErrors,
     ))]
 pub(crate) async fn report(
     State(state): State<ApiState>,
@@ -251,10 +248,7 @@ pub(crate) async fn report(
     responses(
         (status = 200, description = "The newest report; `Content-Location` names its own URL",
             content((Envelope = "application/json"), (String = "text/csv"), (String = "text/html"))),
-        (status = 304, description = "Not modified"),
-        (status = 404, description = "No report stored yet", body = Problem, content_type = "application/problem+json"),
-        (status = 406, description = "Accept allows none of the representations", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The store does not answer", body = Problem, content_type = "application/problem+json"),
+        ReportErrors,
     ))]
 pub(crate) async fn latest(
     State(state): State<ApiState>,

@@ -19,7 +19,7 @@ use axum::body::Body;
 use cityflow_core::conformance::{service_endpoint, unique_name};
 use cityflow_core::{ReportStore, StoredReport, Timestamp};
 use cityflow_storage_aws::{AwsConfig, DynamoReportStore};
-use common::emulator::{free_port, function_env, required, root, wait_for_port, Running};
+use common::emulator::{free_port, function_env, required, root, start_emulator, Running};
 use common::emulator_settings;
 use http_body_util::BodyExt;
 use tower::ServiceExt;
@@ -190,24 +190,7 @@ async fn the_api_function_answers_as_the_router_does() {
 
     let work = tempfile::tempdir().unwrap();
     let port = free_port();
-    let _emulator = Running(
-        Command::new(&cargo_lambda)
-            .args([
-                "lambda",
-                "watch",
-                "--only-lambda-apis",
-                "-A",
-                "127.0.0.1",
-                "-P",
-            ])
-            .arg(port.to_string())
-            .current_dir(root())
-            .stdout(std::fs::File::create(work.path().join("emulator.log")).unwrap())
-            .stderr(std::fs::File::create(work.path().join("emulator.err")).unwrap())
-            .spawn()
-            .unwrap(),
-    );
-    wait_for_port(port, work.path());
+    let _emulator = start_emulator(&cargo_lambda, port, work.path());
     let mut cmd = Command::new(&binary);
     function_env(
         &mut cmd,

@@ -15,7 +15,7 @@ mod common;
 use cityflow_core::conformance::{service_endpoint, unique_name};
 use cityflow_core::{BlobSink, DateRange, ReportStore};
 use cityflow_storage_aws::{AwsConfig, DynamoReportStore, S3BlobSink};
-use common::emulator::{free_port, function_env, required, root, wait_for_port, Running};
+use common::emulator::{free_port, function_env, required, root, start_emulator, Running};
 use common::{emulator_settings, s3_event, scheduled, upload, upload_fixture_day};
 use serde_json::{json, Value};
 
@@ -79,25 +79,7 @@ async fn the_release_binary_under_the_emulator() {
 
     let work = tempfile::tempdir().unwrap();
     let port = free_port();
-    // The emulator reads the workspace's metadata: it runs at the workspace root.
-    let _emulator = Running(
-        Command::new(&cargo_lambda)
-            .args([
-                "lambda",
-                "watch",
-                "--only-lambda-apis",
-                "-A",
-                "127.0.0.1",
-                "-P",
-            ])
-            .arg(port.to_string())
-            .current_dir(root())
-            .stdout(std::fs::File::create(work.path().join("emulator.log")).unwrap())
-            .stderr(std::fs::File::create(work.path().join("emulator.err")).unwrap())
-            .spawn()
-            .unwrap(),
-    );
-    wait_for_port(port, work.path());
+    let _emulator = start_emulator(&cargo_lambda, port, work.path());
     let mut cmd = Command::new(&binary);
     function_env(
         &mut cmd,

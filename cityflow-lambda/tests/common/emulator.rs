@@ -73,3 +73,27 @@ pub fn function_env(cmd: &mut Command, port: u16, aws: &[(&str, &str)]) {
         cmd.env(k, v);
     }
 }
+
+/// `cargo lambda watch --only-lambda-apis` on `port`, run at the workspace root (it reads the
+/// workspace's metadata), logging into `work`; waited for until it listens.
+pub fn start_emulator(cargo_lambda: &Path, port: u16, work: &Path) -> Running {
+    let emulator = Running(
+        Command::new(cargo_lambda)
+            .args([
+                "lambda",
+                "watch",
+                "--only-lambda-apis",
+                "-A",
+                "127.0.0.1",
+                "-P",
+            ])
+            .arg(port.to_string())
+            .current_dir(root())
+            .stdout(std::fs::File::create(work.join("emulator.log")).unwrap())
+            .stderr(std::fs::File::create(work.join("emulator.err")).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for_port(port, work);
+    emulator
+}
