@@ -44,6 +44,8 @@ API_URL="http://127.0.0.1:$API_PORT/reports/2026-03-10"
 # nginx serves the very bytes the API sends, as a static file with the same type.
 mkdir -p static/reports
 curl -fsS "$API_URL" -o static/reports/2026-03-10
+# nginx's workers drop root for an unprivileged user, which must be able to read the file.
+chmod -R a+rX "$WORK"
 NGINX_PORT="$(free_port)"
 cat >nginx.conf <<CONF
 worker_processes auto;

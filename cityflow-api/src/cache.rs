@@ -6,8 +6,10 @@
 //!   mod_deflate does): a strong tag promises byte-identical bodies, and gzip bytes are not
 //!   the identity bytes. `If-None-Match` matches either form.
 //! - `Last-Modified` is when the report was exported (the envelope's `timestamp`).
-//! - Nothing is cached in the server: every request reads the store, so a report exported
-//!   while the server runs is served on the next request.
+//! - The server keeps the representations it built (see [`RepresentationCache`]) under the
+//!   store's version token of the report, checked on every request: a report exported while
+//!   the server runs is served on the next request. Stores without a cheap token (MongoDB,
+//!   DynamoDB) are read on every request.
 
 use axum::body::Body;
 use axum::http::{header, HeaderMap, HeaderValue, Request, Response, StatusCode};
@@ -71,6 +73,8 @@ impl Freshness {
 #[derive(Debug, Clone)]
 pub struct Representation {
     pub body: Bytes,
+    /// The strong tag of `body`, computed once.
+    pub etag: String,
     pub content_type: &'static str,
     pub last_modified: Option<DateTime<Utc>>,
     pub freshness: Freshness,
@@ -80,8 +84,10 @@ pub struct Representation {
 
 impl Representation {
     pub fn new(body: impl Into<Bytes>, content_type: &'static str, freshness: Freshness) -> Self {
+        let body = body.into();
         Representation {
-            body: body.into(),
+            etag: etag_of(&body),
+            body,
             content_type,
             last_modified: None,
             freshness,
@@ -102,7 +108,7 @@ impl Representation {
     /// The response to a request with `request` headers: 304 when its conditions say the
     /// client's copy is current, else 200 with the body.
     pub fn respond(self, request: &HeaderMap, private: bool) -> Response<Body> {
-        let etag = etag_of(&self.body);
+        let etag = self.etag;
         // The 304 carries the tag the client holds: the `-gzip` form when that is what it sent.
         let not_modified: Option<String> = match request.get(header::IF_NONE_MATCH) {
             // If-None-Match wins over If-Modified-Since (RFC 9110 §13.2.2).
@@ -133,6 +139,55 @@ impl Representation {
                 .body(Body::from(self.body))
         };
         response.expect("valid headers")
+    }
+}
+
+/// The representations of reports already built, by date and media type, each under the
+/// store's version token of the report it was built from ([`ReportStore::version`]). A
+/// request asks the store for the token first (a `stat` for files); the same token means the
+/// same stored report, so the bytes and tag are reused without reading, parsing, rendering
+/// or hashing again; another token (a new export) misses and rebuilds. Bounded: when full,
+/// it is emptied (reports are few and rebuilding one costs a read).
+///
+/// [`ReportStore::version`]: cityflow_core::ReportStore::version
+#[derive(Debug, Default)]
+pub struct RepresentationCache {
+    entries: std::sync::Mutex<
+        std::collections::HashMap<(NaiveDate, &'static str), (String, Representation)>,
+    >,
+}
+
+/// How many representations the cache keeps before it starts over (three per date).
+const CACHE_ENTRIES: usize = 3 * 400;
+
+impl RepresentationCache {
+    /// The representation of `date` in `media` built from the report whose token is
+    /// `version`.
+    pub fn get(
+        &self,
+        date: NaiveDate,
+        media: &'static str,
+        version: &str,
+    ) -> Option<Representation> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .get(&(date, media))
+            .filter(|(v, _)| v == version)
+            .map(|(_, rep)| rep.clone())
+    }
+
+    pub fn insert(
+        &self,
+        date: NaiveDate,
+        media: &'static str,
+        version: String,
+        rep: Representation,
+    ) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= CACHE_ENTRIES {
+            entries.clear();
+        }
+        entries.insert((date, media), (version, rep));
     }
 }
 

@@ -61,6 +61,8 @@ pub(crate) struct ApiState {
     config: Arc<ApiConfig>,
     /// `/openapi.json`, generated once.
     openapi: Bytes,
+    /// Report representations already built, by the store's version token.
+    cache: Arc<cache::RepresentationCache>,
 }
 
 impl ApiState {
@@ -87,6 +89,7 @@ pub fn router(store: Arc<dyn ReportStore>, config: ApiConfig) -> Router {
             timeout: config.store_timeout,
         },
         openapi: Bytes::from(openapi_json()),
+        cache: Arc::default(),
         config: Arc::new(config),
     };
     let config = state.config.clone();

@@ -189,6 +189,30 @@ fn represent(
     Ok(rep.last_modified(stored.timestamp.0.to_utc()))
 }
 
+/// The representation of the report of `date` in `media`: from the cache when the store's
+/// version token of the report is the one it was built from, else read and built (and kept
+/// when the store has a token).
+async fn representation(
+    state: &ApiState,
+    date: NaiveDate,
+    media: &'static str,
+) -> Result<Representation, Problem> {
+    let version = state.reader.version(date).await;
+    if let Some(version) = &version {
+        if let Some(mut rep) = state.cache.get(date, media, version) {
+            // The policy depends on today's date, not on the report: computed afresh.
+            rep.freshness = Freshness::of_report(date, crate::today_in_paris());
+            return Ok(rep);
+        }
+    }
+    let stored = state.reader.get(date).await?;
+    let rep = represent(state, &stored, media)?;
+    if let Some(version) = version {
+        state.cache.insert(date, media, version, rep.clone());
+    }
+    Ok(rep)
+}
+
 const REPORT_OFFERS: &[&str] = &[JSON, CSV, HTML];
 
 fn offers(suffix: Suffix) -> &'static [&'static str] {
@@ -235,8 +259,7 @@ pub(crate) async fn report(
 ) -> Result<Response, Problem> {
     let (date, suffix) = report_path(&file)?;
     let media = negotiate_report(&headers, suffix)?;
-    let stored = state.reader.get(date).await?;
-    let mut rep = represent(&state, &stored, media)?;
+    let mut rep = representation(&state, date, media).await?;
     if suffix == Suffix::None {
         rep = rep.header(header::VARY, HeaderValue::from_static("Accept"));
     }
@@ -256,8 +279,7 @@ pub(crate) async fn latest(
 ) -> Result<Response, Problem> {
     let media = negotiate_report(&headers, Suffix::None)?;
     let date = state.reader.latest().await?;
-    let stored = state.reader.get(date).await?;
-    let mut rep = represent(&state, &stored, media)?;
+    let mut rep = representation(&state, date, media).await?;
     // Which day is the latest changes: never fresh without asking.
     rep.freshness = Freshness::Revalidate;
     Ok(rep

@@ -306,6 +306,15 @@ impl Reader {
         })
     }
 
+    /// The store's version token of the report of `date`; `None` when it has none, cannot
+    /// say in time, or fails (then the caller reads the report, which reports the failure).
+    pub async fn version(&self, date: NaiveDate) -> Option<String> {
+        match tokio::time::timeout(self.timeout, self.store.version(date)).await {
+            Ok(Ok(version)) => version,
+            _ => None,
+        }
+    }
+
     /// The dates with a report in `range`, or the [`DEFAULT_LATEST`] most recent.
     pub async fn dates(
         &self,

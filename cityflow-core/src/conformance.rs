@@ -300,7 +300,33 @@ pub async fn report_store_suite(store: &dyn ReportStore) {
     }
     assert!(store.list(DateRange::ALL).await.unwrap().is_empty());
 
+    version_follows_writes(store).await;
     newer_inputs_win(store).await;
+}
+
+/// A store's version token, when it has one, changes with every write of the date.
+async fn version_follows_writes(store: &dyn ReportStore) {
+    let name = store.describe();
+    let d = day("2031-02-01");
+    assert_eq!(store.version(d).await.unwrap(), None, "[{name}] no report, no token");
+    store.put(&stored(d, 1)).await.unwrap();
+    let first = store.version(d).await.unwrap();
+    assert_eq!(store.version(d).await.unwrap(), first, "[{name}] stable without writes");
+    store.put(&stored(d, 2)).await.unwrap();
+    let second = store.version(d).await.unwrap();
+    if first.is_some() {
+        assert_ne!(first, second, "[{name}] a write changes the token");
+    }
+    store.put(&stored(d, 2)).await.unwrap();
+    if second.is_some() {
+        assert_ne!(
+            store.version(d).await.unwrap(),
+            second,
+            "[{name}] even rewriting the same content changes the token"
+        );
+    }
+    store.delete(d).await.unwrap();
+    assert_eq!(store.version(d).await.unwrap(), None, "[{name}] deleted, no token");
 }
 
 /// An envelope of `date` built from inputs last modified at `newest_ms`.

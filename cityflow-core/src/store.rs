@@ -70,6 +70,15 @@ pub trait ReportStore: Send + Sync + fmt::Debug {
     /// The dates that have a report within `range`, sorted ascending.
     async fn list(&self, range: DateRange) -> Result<Vec<NaiveDate>>;
 
+    /// A token that changes whenever the report of `date` is written, when the store can
+    /// tell much more cheaply than [`ReportStore::get`] (a file's inode, modification time
+    /// and size); `None` when it cannot, or when there is no report. Readers that cache
+    /// what they derive from a report (the HTTP API) key it by this token; with `None` they
+    /// read the report. The default has no token.
+    async fn version(&self, _date: NaiveDate) -> Result<Option<String>> {
+        Ok(None)
+    }
+
     /// Removes the report of `date`. Removing a report that does not exist succeeds, so that
     /// deletes can be retried.
     async fn delete(&self, date: NaiveDate) -> Result<()>;
