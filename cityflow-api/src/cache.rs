@@ -60,12 +60,12 @@ impl Freshness {
     /// The `Cache-Control` value; `private` when responses depend on a token, so that shared
     /// caches do not hand them to others.
     pub fn header(self, private: bool) -> HeaderValue {
-        let scope = if private { "private" } else { "public" };
-        HeaderValue::from_str(&match self {
-            Freshness::Revalidate => format!("{scope}, no-cache"),
-            Freshness::Hour => format!("{scope}, max-age=3600"),
+        HeaderValue::from_static(match (self, private) {
+            (Freshness::Revalidate, false) => "public, no-cache",
+            (Freshness::Revalidate, true) => "private, no-cache",
+            (Freshness::Hour, false) => "public, max-age=3600",
+            (Freshness::Hour, true) => "private, max-age=3600",
         })
-        .expect("ASCII")
     }
 }
 
@@ -74,9 +74,11 @@ impl Freshness {
 pub struct Representation {
     pub body: Bytes,
     /// The strong tag of `body`, computed once.
-    pub etag: String,
+    pub etag: HeaderValue,
     pub content_type: &'static str,
     pub last_modified: Option<DateTime<Utc>>,
+    /// `last_modified` as an HTTP date, formatted once.
+    last_modified_header: Option<HeaderValue>,
     pub freshness: Freshness,
     /// Headers beyond the validators (`Content-Disposition`, `Content-Location`, `Vary`).
     pub extra: Vec<(header::HeaderName, HeaderValue)>,
@@ -86,10 +88,11 @@ impl Representation {
     pub fn new(body: impl Into<Bytes>, content_type: &'static str, freshness: Freshness) -> Self {
         let body = body.into();
         Representation {
-            etag: etag_of(&body),
+            etag: HeaderValue::from_str(&etag_of(&body)).expect("hex in quotes"),
             body,
             content_type,
             last_modified: None,
+            last_modified_header: None,
             freshness,
             extra: Vec::new(),
         }
@@ -97,6 +100,7 @@ impl Representation {
 
     pub fn last_modified(mut self, at: DateTime<Utc>) -> Self {
         self.last_modified = Some(at);
+        self.last_modified_header = Some(http_date(at));
         self
     }
 
@@ -110,9 +114,10 @@ impl Representation {
     pub fn respond(self, request: &HeaderMap, private: bool) -> Response<Body> {
         let etag = self.etag;
         // The 304 carries the tag the client holds: the `-gzip` form when that is what it sent.
-        let not_modified: Option<String> = match request.get(header::IF_NONE_MATCH) {
+        let not_modified: Option<HeaderValue> = match request.get(header::IF_NONE_MATCH) {
             // If-None-Match wins over If-Modified-Since (RFC 9110 §13.2.2).
-            Some(value) => none_match(value, &etag),
+            Some(value) => none_match(value, etag.to_str().unwrap_or_default())
+                .map(|tag| HeaderValue::from_str(&tag).unwrap_or_else(|_| etag.clone())),
             None => request
                 .get(header::IF_MODIFIED_SINCE)
                 .and_then(|v| v.to_str().ok())
@@ -123,9 +128,9 @@ impl Representation {
         };
         let mut builder = Response::builder()
             .header(header::CACHE_CONTROL, self.freshness.header(private))
-            .header(header::ETAG, not_modified.as_deref().unwrap_or(&etag));
-        if let Some(at) = self.last_modified {
-            builder = builder.header(header::LAST_MODIFIED, http_date(at));
+            .header(header::ETAG, not_modified.clone().unwrap_or(etag));
+        if let Some(at) = self.last_modified_header {
+            builder = builder.header(header::LAST_MODIFIED, at);
         }
         for (name, value) in self.extra {
             builder = builder.header(name, value);

@@ -21,7 +21,6 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    cityflow_pipeline::limit_malloc_arenas();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -31,6 +30,12 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    // Still before any thread exists. The server keeps glibc's arenas: its requests allocate
+    // on every runtime thread at once, and one arena made them queue on its lock (bench/api.sh
+    // measured 37k → see the README); the memory argument is about ingestion.
+    if !matches!(cli.command, cli::Command::Serve(_)) {
+        cityflow_pipeline::limit_malloc_arenas();
+    }
     let json = cli.json;
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

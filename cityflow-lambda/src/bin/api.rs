@@ -6,7 +6,8 @@
 use lambda_http::Error;
 
 fn main() -> Result<(), Error> {
-    cityflow_pipeline::limit_malloc_arenas();
+    // glibc's arenas stay as they are: requests allocate on every runtime thread at once
+    // (see `cityflow serve`).
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?
