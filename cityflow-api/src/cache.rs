@@ -157,10 +157,11 @@ impl Representation {
 /// [`ReportStore::version`]: cityflow_core::ReportStore::version
 #[derive(Debug, Default)]
 pub struct RepresentationCache {
-    entries: std::sync::Mutex<
-        std::collections::HashMap<(NaiveDate, &'static str), (String, Representation)>,
-    >,
+    entries: std::sync::Mutex<std::collections::HashMap<CacheKey, (String, Representation)>>,
 }
+
+/// A report's date and a media type.
+type CacheKey = (NaiveDate, &'static str);
 
 /// How many representations the cache keeps before it starts over (three per date).
 const CACHE_ENTRIES: usize = 3 * 400;

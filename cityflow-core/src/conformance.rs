@@ -308,10 +308,18 @@ pub async fn report_store_suite(store: &dyn ReportStore) {
 async fn version_follows_writes(store: &dyn ReportStore) {
     let name = store.describe();
     let d = day("2031-02-01");
-    assert_eq!(store.version(d).await.unwrap(), None, "[{name}] no report, no token");
+    assert_eq!(
+        store.version(d).await.unwrap(),
+        None,
+        "[{name}] no report, no token"
+    );
     store.put(&stored(d, 1)).await.unwrap();
     let first = store.version(d).await.unwrap();
-    assert_eq!(store.version(d).await.unwrap(), first, "[{name}] stable without writes");
+    assert_eq!(
+        store.version(d).await.unwrap(),
+        first,
+        "[{name}] stable without writes"
+    );
     store.put(&stored(d, 2)).await.unwrap();
     let second = store.version(d).await.unwrap();
     if first.is_some() {
@@ -326,7 +334,11 @@ async fn version_follows_writes(store: &dyn ReportStore) {
         );
     }
     store.delete(d).await.unwrap();
-    assert_eq!(store.version(d).await.unwrap(), None, "[{name}] deleted, no token");
+    assert_eq!(
+        store.version(d).await.unwrap(),
+        None,
+        "[{name}] deleted, no token"
+    );
 }
 
 /// An envelope of `date` built from inputs last modified at `newest_ms`.
