@@ -241,8 +241,24 @@ async fn the_api_function_answers_as_the_router_does() {
         ("DELETE", "/reports/2026-03-10", vec![]),
     ];
     for (method, path, headers) in &cases {
-        let lambda = through_lambda(port, method, path, headers);
-        let direct = in_process(&router, method, path, headers).await;
+        let mut lambda = through_lambda(port, method, path, headers);
+        let mut direct = in_process(&router, method, path, headers).await;
+        if *path == "/openapi.json" {
+            // The same document; the order of its keys depends on whether serde_json's
+            // `preserve_order` is on in the build (the test build and the release binary
+            // unify features differently), and the tag follows the bytes.
+            let as_json =
+                |a: &Answer| serde_json::from_slice::<serde_json::Value>(&a.body).unwrap();
+            assert_eq!(
+                as_json(&lambda),
+                as_json(&direct),
+                "the OpenAPI documents differ"
+            );
+            for answer in [&mut lambda, &mut direct] {
+                answer.body.clear();
+                answer.headers.retain(|(name, _)| name != "etag");
+            }
+        }
         assert_eq!(
             (lambda.status, &lambda.headers),
             (direct.status, &direct.headers),
