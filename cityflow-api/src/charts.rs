@@ -81,19 +81,20 @@ pub fn line_chart(
         .iter()
         .filter_map(|(d, v)| v.filter(|v| v.is_finite()).map(|v| (*d, v)))
         .collect();
+    // Infinite when nothing is known; then only the axis (from zero) uses them.
+    let lowest = known.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
+    let highest = known.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
     let height = 240.0;
     let mut out = String::new();
     let desc = match (known.first(), known.last()) {
         (Some(first), Some(last)) => {
-            let min = known.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
-            let max = known.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
             format!(
                 "{} valeurs du {} au {} : de {} à {} {unit}, dernière valeur {} {unit}.",
                 known.len(),
                 first.0,
                 last.0,
-                fr_number(min, decimals),
-                fr_number(max, decimals),
+                fr_number(lowest, decimals),
+                fr_number(highest, decimals),
                 fr_number(last.1, decimals)
             )
         }
@@ -120,8 +121,9 @@ pub fn line_chart(
         );
         return out;
     };
-    let max = known.iter().map(|p| p.1).fold(0.0f64, f64::max);
-    let min = known.iter().map(|p| p.1).fold(0.0f64, f64::min);
+    // The axis includes zero.
+    let max = highest.max(0.0);
+    let min = lowest.min(0.0);
     let span = if max - min > 0.0 {
         (max - min) * 1.1
     } else {
@@ -189,8 +191,6 @@ pub fn line_chart(
         }
     }
     flush(&mut segment, &mut out);
-    let lowest = known.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
-    let highest = known.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
     let mut labelled = [false; 2];
     for (i, (d, v)) in known.iter().enumerate() {
         let _ = write!(

@@ -106,7 +106,7 @@ fn table(caption: &str, headers: &[&str], rows: &[Vec<String>], numeric: &[usize
 }
 
 /// `/`: the latest day's cards, the trends over the reports shown, and their dates.
-pub fn dashboard(reports: &[StoredReport], _private: bool) -> String {
+pub fn dashboard(reports: &[StoredReport]) -> String {
     let mut body = String::from("<h1>Tableau de bord du trafic parisien</h1>");
     let Some(latest) = reports.last() else {
         body.push_str("<p>Aucun rapport n'est encore disponible.</p>");
@@ -222,7 +222,7 @@ fn opt(value: Option<f64>, decimals: usize) -> String {
 }
 
 /// `/reports/{date}.html`: the whole report.
-pub fn report_page(stored: &StoredReport, _private: bool) -> String {
+pub fn report_page(stored: &StoredReport) -> String {
     let r = &stored.report;
     let date = r.date.format("%d/%m/%Y").to_string();
     let mut body = format!(

@@ -28,13 +28,13 @@ fn range_of(params: RangeParams) -> Result<RangeQuery, Problem> {
         .map_err(|e| Problem::invalid_query(e.body_text()))
 }
 
-/// A JSON body that is listed or computed: no validators worth keeping beyond the ETag.
+/// A JSON body that is listed or computed (its `Accept` already checked): no validators
+/// worth keeping beyond the ETag.
 fn json_response<T: Serialize>(
     state: &ApiState,
     headers: &HeaderMap,
     value: &T,
 ) -> Result<Response, Problem> {
-    negotiate::require(headers, &[JSON])?;
     let body = serde_json::to_vec(value).map_err(|e| {
         tracing::error!(error = %e, "cannot serialize a response");
         Problem::internal()
@@ -56,10 +56,15 @@ pub(crate) struct Health {
 #[utoipa::path(get, path = "/health", tag = "health",
     responses((status = 200, description = "The process is up", body = Health)))]
 pub(crate) async fn health() -> Response {
+    health_answer("ok")
+}
+
+/// `{"status", "version"}`, never stored by caches.
+fn health_answer(status: &'static str) -> Response {
     (
         [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
         Json(Health {
-            status: "ok",
+            status,
             version: env!("CARGO_PKG_VERSION"),
         }),
     )
@@ -74,14 +79,7 @@ pub(crate) async fn health() -> Response {
     ))]
 pub(crate) async fn ready(State(state): State<ApiState>) -> Result<Response, Problem> {
     state.reader.ready().await?;
-    Ok((
-        [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
-        Json(Health {
-            status: "ready",
-            version: env!("CARGO_PKG_VERSION"),
-        }),
-    )
-        .into_response())
+    Ok(health_answer("ready"))
 }
 
 /// The stored report dates with their summary figures.
@@ -162,11 +160,7 @@ fn report_path(file: &str) -> Result<(NaiveDate, Suffix), Problem> {
 }
 
 /// The representation of `stored` in `media` (one of JSON, CSV, HTML).
-fn represent(
-    state: &ApiState,
-    stored: &StoredReport,
-    media: &str,
-) -> Result<Representation, Problem> {
+fn represent(stored: &StoredReport, media: &str) -> Result<Representation, Problem> {
     let date = stored.date;
     let freshness = Freshness::of_report(date, crate::today_in_paris());
     let rep = match media {
@@ -184,7 +178,7 @@ fn represent(
                 HeaderValue::from_str(&disposition).expect("ASCII"),
             )
         }
-        _ => Representation::new(pages::report_page(stored, state.private()), HTML, freshness),
+        _ => Representation::new(pages::report_page(stored), HTML, freshness),
     };
     Ok(rep.last_modified(stored.timestamp.0.to_utc()))
 }
@@ -206,7 +200,7 @@ async fn representation(
         }
     }
     let stored = state.reader.get(date).await?;
-    let rep = represent(state, &stored, media)?;
+    let rep = represent(&stored, media)?;
     if let Some(version) = version {
         state.cache.insert(date, media, version, rep.clone());
     }
@@ -305,7 +299,7 @@ pub(crate) async fn dashboard(
     negotiate::require(&headers, &["text/html"])?;
     let dates = state.reader.dates(None).await?;
     let reports = state.reader.reports(&dates).await?;
-    let page = pages::dashboard(&reports, state.private());
+    let page = pages::dashboard(&reports);
     Ok(Representation::new(page, HTML, Freshness::Revalidate).respond(&headers, state.private()))
 }
 
