@@ -1,23 +1,25 @@
 //! One streaming pass over the CSV: per (arc, local day), the hourly values.
 //!
-//! A reader thread reads (and un-gzips) the input in blocks, cuts them at record boundaries
-//! and hands every numbered chunk to every worker thread. The arcs are sharded: a worker
-//! walks all records but fully parses only those of its arcs (by a hash of the arc id), into
-//! its own map of (arc, day) → 25 hourly slots. Each (arc, day) pair therefore lives in
-//! exactly one map: memory grows with the number of pairs, never with rows or bytes, and is
-//! not multiplied by the number of workers. A worker sees its arcs' rows in file order, so
-//! the first row of an (arc, hour) wins.
+//! A reader thread reads (and un-gzips) the input in blocks, finds where each record ends
+//! (once, for everyone: a `\n` outside quotes) and hands every numbered block to every worker
+//! thread. The arcs are sharded: a worker looks at the arc id of every record but parses only
+//! those of its arcs (by a hash of the arc id), into its own [`HourStore`]. Each (arc, day)
+//! pair therefore lives in exactly one store: memory grows with the number of pairs, never
+//! with rows or bytes, and is not multiplied by the number of workers. A worker sees its
+//! arcs' rows in file order, so the first row of an (arc, hour) wins.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::io::Read;
 use std::path::Path;
 use std::sync::mpsc;
 use std::sync::Arc;
 
 use crate::csv_input::{
-    parse_number, parse_timestamp, split_record, Column, Field, Instant, Layout, Number,
+    parse_decimal, parse_number, parse_timestamp, split_record, Column, Field, Layout, Number,
 };
+use crate::fast_hash::BuildFastHasher;
 use crate::geo::{linestring_length_metres, parse_geo_point};
+use crate::hours::{Hour, HourStore, Put};
 use crate::paris_time::ParisClock;
 use crate::{IngestError, Progress};
 
@@ -64,35 +66,46 @@ impl Etat {
     }
 }
 
-/// No row for this hour.
+/// No flow in this hour.
 const EMPTY: u32 = u32::MAX;
 
-/// One hour of one arc on one day.
+/// One hour of one arc on one day, as the figures read it (stored packed, see [`HourStore`]).
 #[derive(Debug, Clone, Copy)]
 pub struct Slot {
     /// Occupancy in percent; NaN when missing.
     pub taux: f64,
-    /// Vehicles in the hour; `None` when missing.
+    /// Vehicles in the hour; `EMPTY` when missing.
     debit: u32,
-    /// Chunk of the row that filled the slot (file order), `EMPTY` when no row.
-    chunk: u32,
     /// Offset the timestamp was written with.
     pub offset_minutes: i16,
     pub etat: Etat,
+    /// Whether a row filled this hour.
+    row: bool,
 }
 
 impl Slot {
-    const NONE: Slot = Slot {
+    pub(crate) const NONE: Slot = Slot {
         taux: f64::NAN,
         debit: EMPTY,
-        chunk: EMPTY,
         offset_minutes: 0,
         etat: Etat::Inconnu,
+        row: false,
     };
+
+    /// The hour of a row.
+    pub(crate) fn new(debit: Option<u32>, taux: Option<f64>, offset_minutes: i16, etat: Etat) -> Slot {
+        Slot {
+            taux: taux.unwrap_or(f64::NAN),
+            debit: debit.unwrap_or(EMPTY),
+            offset_minutes,
+            etat,
+            row: true,
+        }
+    }
 
     /// Whether a row filled this hour.
     pub fn has_row(&self) -> bool {
-        self.chunk != EMPTY
+        self.row
     }
 
     pub fn debit(&self) -> Option<u32> {
@@ -154,15 +167,56 @@ pub struct Stats {
 }
 
 /// The result of the pass.
-#[derive(Debug, Clone, Default)]
+#[derive(Default)]
 pub struct Aggregate {
     /// Every arc with at least one row that is not `Invalide`, in first-seen order.
     pub arcs: Vec<ArcInfo>,
-    /// (arc index, Paris day number) → hours.
-    pub days: HashMap<(u32, i64), Box<DayHours>>,
     pub stats: Stats,
     /// The first malformed lines, in file order.
     pub first_bad_lines: Vec<BadLine>,
+    /// Per arc of `arcs`: its worker's store and its index there.
+    homes: Vec<(u32, u32)>,
+    stores: Vec<HourStore>,
+}
+
+impl std::fmt::Debug for Aggregate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Aggregate")
+            .field("arcs", &self.arcs.len())
+            .field("pairs", &self.pair_count())
+            .field("stats", &self.stats)
+            .field("first_bad_lines", &self.first_bad_lines)
+            .finish()
+    }
+}
+
+impl Aggregate {
+    /// The number of (arc, day) pairs with at least one row.
+    pub fn pair_count(&self) -> usize {
+        self.stores.iter().map(HourStore::pair_count).sum()
+    }
+
+    /// The hours of arc `arc` (an index of `arcs`) on Paris day number `day`; `None` when the
+    /// arc has no row that day.
+    pub fn hours(&self, arc: u32, day: i64) -> Option<DayHours> {
+        let (store, local) = *self.homes.get(arc as usize)?;
+        self.stores[store as usize]
+            .hours(local, day)
+            .map(|slots| DayHours { slots })
+    }
+
+    /// The Paris day numbers of arc `arc` with at least one row, sorted.
+    pub fn days_of(&self, arc: u32) -> impl Iterator<Item = i64> + '_ {
+        let (store, local) = self.homes[arc as usize];
+        self.stores[store as usize].days_of(local)
+    }
+
+    /// Every Paris day number with at least one row.
+    pub fn days(&self) -> BTreeSet<i64> {
+        (0..self.arcs.len() as u32)
+            .flat_map(|arc| self.days_of(arc))
+            .collect()
+    }
 }
 
 /// The longest row accepted. The longest real rows (arcs with a long `geo_shape`) are a few
@@ -195,7 +249,62 @@ struct Chunk {
     /// Offset of the chunk in the decompressed input.
     offset: u64,
     data: Vec<u8>,
+    /// Where each record ends: the index of its `\n`, or `data.len()` for a last record
+    /// without one.
+    ends: Vec<usize>,
+    /// The records that span several lines (a line break inside quotes): (record, extra
+    /// lines), in order. Line numbers in messages count physical lines.
+    multiline: Vec<(usize, u64)>,
 }
+
+/// Finds the complete records at the start of `buf` (all of it at the end of the input):
+/// appends their ends and multi-line records to `ends` and `multiline`, returns the bytes
+/// they take. A record ends at a `\n` outside quotes; quotes are counted between line breaks
+/// (vectorised) instead of being visited one by one, as the quoted `geo_shape` holds dozens.
+fn split_records(
+    buf: &[u8],
+    eof: bool,
+    ends: &mut Vec<usize>,
+    multiline: &mut Vec<(usize, u64)>,
+) -> usize {
+    let mut pos = 0;
+    while pos < buf.len() {
+        let mut search = pos;
+        let mut in_quotes = false;
+        let mut extra = 0u64;
+        let end = loop {
+            match memchr::memchr(b'\n', &buf[search..]) {
+                Some(i) => {
+                    let nl = search + i;
+                    if memchr::memchr_iter(b'"', &buf[search..nl]).count() % 2 == 1 {
+                        in_quotes = !in_quotes;
+                    }
+                    if !in_quotes {
+                        break Some(nl);
+                    }
+                    extra += 1;
+                    search = nl + 1;
+                }
+                None => break None,
+            }
+        };
+        let end = match end {
+            Some(nl) => nl,
+            // An unterminated last record: up to the end (the parser reports what is wrong).
+            None if eof => buf.len(),
+            None => return pos,
+        };
+        if extra > 0 {
+            multiline.push((ends.len(), extra));
+        }
+        ends.push(end);
+        pos = end + 1;
+    }
+    buf.len()
+}
+
+/// How many blocks the reader keeps to reuse their buffers once the workers are done.
+const RECYCLED_CHUNKS: usize = 8;
 
 /// Reads `path` (plain or gzip, by its magic bytes) and aggregates it with `workers` threads.
 pub fn aggregate_file(
@@ -348,6 +457,9 @@ fn aggregate_reader(
     let mut index: u32 = 0;
     let mut line: u64 = 2;
     let mut stats_bytes = 0u64;
+    // Blocks already handed out, oldest first: once every worker has dropped one, its buffers
+    // are reused (no allocation, and no page faults, per block).
+    let mut sent: VecDeque<Arc<Chunk>> = VecDeque::with_capacity(RECYCLED_CHUNKS + 1);
     let send_result: Result<(), IngestError> = (|| {
         loop {
             while buf.len() < CHUNK_BYTES && !eof {
@@ -356,22 +468,17 @@ fn aggregate_reader(
             if buf.is_empty() {
                 break;
             }
-            // Cut at the last record boundary of the block (outside quotes).
-            let cut = if eof {
-                buf.len()
-            } else {
-                match last_boundary(&buf) {
-                    Some(end) => end + 1,
-                    // One record larger than a block: read on until it ends.
-                    None => {
-                        eof = fill(&mut input, &mut buf, path, offset)?;
-                        continue;
-                    }
-                }
-            };
-            let rest = buf.split_off(cut);
-            let data = std::mem::replace(&mut buf, rest);
-            let lines = memchr::memchr_iter(b'\n', &data).count() as u64;
+            let (mut next, mut ends, mut multiline) = recycle(&mut sent);
+            let used = split_records(&buf, eof, &mut ends, &mut multiline);
+            if ends.is_empty() {
+                // One record larger than a block: read on until it ends.
+                eof = fill(&mut input, &mut buf, path, offset)?;
+                continue;
+            }
+            next.extend_from_slice(&buf[used..]);
+            buf.truncate(used);
+            let data = std::mem::replace(&mut buf, next);
+            let lines = ends.len() as u64 + multiline.iter().map(|(_, n)| n).sum::<u64>();
             offset += data.len() as u64;
             stats_bytes += data.len() as u64;
             let chunk = Arc::new(Chunk {
@@ -379,18 +486,21 @@ fn aggregate_reader(
                 first_line: line,
                 offset: offset - data.len() as u64,
                 data,
+                ends,
+                multiline,
             });
             line += lines;
             if senders.iter().any(|s| s.send(chunk.clone()).is_err()) {
                 break;
             }
+            sent.push_back(chunk);
             index += 1;
             progress.read(counter.load(std::sync::atomic::Ordering::Relaxed));
         }
         Ok(())
     })();
     drop(senders);
-    let mut parts: Vec<Worker> = results_rx.iter().collect();
+    let parts: Vec<Worker> = results_rx.iter().collect();
     for h in handles {
         if h.join().is_err() {
             return Err(IngestError::Internal("a worker thread panicked".into()));
@@ -404,24 +514,29 @@ fn aggregate_reader(
         });
     }
     progress.done_reading();
-    let mut merged = merge(&mut parts);
+    let mut merged = merge(parts);
     merged.stats.bytes_read = stats_bytes + (consumed as u64);
     Ok(merged)
 }
 
-/// The last `\n` of `buf` outside quotes. Quote state is tracked from the start of the block,
-/// which always begins at a record boundary.
-fn last_boundary(buf: &[u8]) -> Option<usize> {
-    let mut in_quotes = false;
-    let mut last = None;
-    for i in memchr::memchr2_iter(b'"', b'\n', buf) {
-        if buf[i] == b'"' {
-            in_quotes = !in_quotes;
-        } else if !in_quotes {
-            last = Some(i);
+/// Buffers for the next block: those of the oldest block handed out when every worker is
+/// done with it, else new ones.
+fn recycle(sent: &mut VecDeque<Arc<Chunk>>) -> (Vec<u8>, Vec<usize>, Vec<(usize, u64)>) {
+    if sent.len() >= RECYCLED_CHUNKS {
+        if let Some(oldest) = sent.pop_front() {
+            if let Ok(mut chunk) = Arc::try_unwrap(oldest) {
+                chunk.data.clear();
+                chunk.ends.clear();
+                chunk.multiline.clear();
+                return (chunk.data, chunk.ends, chunk.multiline);
+            }
         }
     }
-    last
+    (
+        Vec::with_capacity(CHUNK_BYTES * 2),
+        Vec::new(),
+        Vec::new(),
+    )
 }
 
 /// The source's own error when `e` carries one (a cut download), else `e` back.
@@ -485,9 +600,10 @@ struct Worker {
     layout: Arc<Layout>,
     clock: Arc<ParisClock>,
     filter: DayFilter,
-    arc_index: HashMap<Box<[u8]>, u32>,
+    arc_index: HashMap<Box<[u8]>, u32, BuildFastHasher>,
     arcs: Vec<ArcInfo>,
-    days: HashMap<(u32, i64), Box<DayHours>>,
+    hours: HourStore,
+    timestamps: TimestampCache,
     stats: Stats,
     bad: Vec<BadLine>,
     /// The first byte offset that is not UTF-8: the input is refused.
@@ -508,9 +624,10 @@ impl Worker {
             layout,
             clock,
             filter,
-            arc_index: HashMap::new(),
+            arc_index: HashMap::default(),
             arcs: Vec::new(),
-            days: HashMap::new(),
+            hours: HourStore::default(),
+            timestamps: TimestampCache::new(),
             stats: Stats::default(),
             bad: Vec::new(),
             invalid_utf8_at: None,
@@ -553,19 +670,21 @@ impl Worker {
             }
         }
         let data = &chunk.data;
-        let mut pos = 0;
+        let mut start = 0;
         let mut line = chunk.first_line;
+        let mut multiline = chunk.multiline.iter().peekable();
         let mut fields: Vec<Field> = Vec::with_capacity(self.layout.width + 1);
-        while pos < data.len() {
-            let end = crate::csv_input::record_end(data, pos).unwrap_or(data.len());
-            let mut record = &data[pos..end];
-            let record_lines = 1 + memchr::memchr_iter(b'\n', record).count() as u64;
+        for (k, &end) in chunk.ends.iter().enumerate() {
+            let mut record = &data[start..end];
+            start = end + 1;
+            let this_line = line;
+            line += 1;
+            if let Some(&(_, extra)) = multiline.next_if(|(r, _)| *r == k) {
+                line += extra;
+            }
             if let Some(r) = record.strip_suffix(b"\r") {
                 record = r;
             }
-            pos = end + 1;
-            let this_line = line;
-            line += record_lines;
             if record.is_empty() || !self.owns(record) {
                 continue;
             }
@@ -599,7 +718,7 @@ impl Worker {
                 self.bad_line(this_line, msg);
                 continue;
             }
-            if let Err(reason) = self.row(&fields, chunk.index, this_line) {
+            if let Err(reason) = self.row(&fields, this_line) {
                 self.bad_line(this_line, reason);
             }
         }
@@ -609,7 +728,7 @@ impl Worker {
         self.layout.index(column).map(|i| fields[i])
     }
 
-    fn row(&mut self, fields: &[Field], chunk: u32, line: u64) -> Result<(), String> {
+    fn row(&mut self, fields: &[Field], line: u64) -> Result<(), String> {
         if let Some(etat_arc) = self.field(fields, Column::EtatArc) {
             if etat_arc.bytes() == b"Invalide" {
                 self.stats.rows_invalide += 1;
@@ -620,33 +739,45 @@ impl Worker {
         if id.is_empty() {
             return Err("empty Identifiant arc".into());
         }
-        let ts = self.field(fields, Column::Timestamp).expect("required");
-        let instant: Instant = parse_timestamp(ts.bytes())
-            .map_err(|e| format!("{e}: {:?}", String::from_utf8_lossy(ts.bytes())))?;
-        let debit = match parse_number(self.field(fields, Column::Debit).expect("required").bytes())
-            .map_err(|e| format!("Débit horaire: {e}"))?
-        {
-            Number::Missing => EMPTY,
-            Number::Value(v) if v < 0.0 => {
-                self.stats.values_rejected += 1;
-                EMPTY
-            }
-            Number::Value(v) if v.fract() != 0.0 || v >= f64::from(EMPTY) => {
-                return Err(format!(
-                    "Débit horaire: {v} is not a whole number of vehicles"
-                ))
-            }
-            Number::Value(v) => v as u32,
+        let ts = self.field(fields, Column::Timestamp).expect("required").bytes();
+        let (day, slot, offset_minutes) = self
+            .timestamps
+            .get(ts, &self.clock)
+            .map_err(|e| format!("{e}: {:?}", String::from_utf8_lossy(ts)))?;
+        let debit_text = self.field(fields, Column::Debit).expect("required").bytes();
+        let debit = match plain_integer(debit_text) {
+            Some(v) => Some(v),
+            None => match parse_number(debit_text).map_err(|e| format!("Débit horaire: {e}"))? {
+                Number::Missing => None,
+                Number::Value(v) if v < 0.0 => {
+                    self.stats.values_rejected += 1;
+                    None
+                }
+                Number::Value(v) if v.fract() != 0.0 || v >= f64::from(EMPTY) => {
+                    return Err(format!(
+                        "Débit horaire: {v} is not a whole number of vehicles"
+                    ))
+                }
+                Number::Value(v) => Some(v as u32),
+            },
         };
-        let taux = match parse_number(self.field(fields, Column::Taux).expect("required").bytes())
-            .map_err(|e| format!("Taux d'occupation: {e}"))?
-        {
-            Number::Missing => f64::NAN,
-            Number::Value(v) if !(0.0..=100.0).contains(&v) => {
+        let taux_text = self.field(fields, Column::Taux).expect("required").bytes();
+        let (taux, taux_decimal) = match parse_decimal(taux_text) {
+            Some(d) if d.at_most(100) => (Some(d.value()), Some(d)),
+            Some(_) => {
                 self.stats.values_rejected += 1;
-                f64::NAN
+                (None, None)
             }
-            Number::Value(v) => v,
+            None => match parse_number(taux_text)
+                .map_err(|e| format!("Taux d'occupation: {e}"))?
+            {
+                Number::Missing => (None, None),
+                Number::Value(v) if !(0.0..=100.0).contains(&v) => {
+                    self.stats.values_rejected += 1;
+                    (None, None)
+                }
+                Number::Value(v) => (Some(v), None),
+            },
         };
         let etat_field = self.field(fields, Column::EtatTrafic).expect("required");
         let etat = Etat::parse(etat_field.bytes()).ok_or_else(|| {
@@ -656,33 +787,22 @@ impl Worker {
             )
         })?;
 
-        let (day, slot) = self.clock.local_day_and_slot(instant.utc);
+        // The arc belongs to the file even when its rows are outside the selected days.
+        let arc = self.arc(id, fields, line);
         if !self.filter.keeps(day) {
             self.stats.rows_outside_days += 1;
-            // The arc still belongs to the file.
-            self.arc(id, fields, line);
             return Ok(());
         }
-        let arc = self.arc(id, fields, line);
-        let hours = self.days.entry((arc, day)).or_insert_with(|| {
-            Box::new(DayHours {
-                slots: [Slot::NONE; 25],
-            })
-        });
-        let s = &mut hours.slots[slot as usize];
-        if s.has_row() {
-            self.stats.duplicates += 1;
-            if s.chunk <= chunk {
-                return Ok(());
-            }
-        }
-        *s = Slot {
-            taux,
+        let hour = Hour {
             debit,
-            chunk,
-            offset_minutes: instant.offset_minutes,
+            taux,
+            taux_decimal,
+            offset_minutes,
             etat,
         };
+        if self.hours.put(arc, day, slot, &hour) == Put::Duplicate {
+            self.stats.duplicates += 1;
+        }
         Ok(())
     }
 
@@ -713,12 +833,82 @@ impl Worker {
             has_geometry: length.is_some(),
             first_line: line,
         });
+        self.hours.add_arc();
         self.arc_index.insert(id.into(), i);
         i
     }
 }
 
-/// FNV-1a: a stable, cheap hash of the arc id, to shard arcs between workers.
+/// A flow written as a plain non-negative integer (the common case), without going through
+/// `f64`.
+fn plain_integer(b: &[u8]) -> Option<u32> {
+    if b.is_empty() || b.len() > 9 {
+        return None;
+    }
+    b.iter().try_fold(0u32, |v, &c| {
+        c.is_ascii_digit().then(|| v * 10 + u32::from(c - b'0'))
+    })
+}
+
+/// The few hundred timestamps of a file repeat for every arc: each is parsed once.
+///
+/// Direct-mapped by a hash of the text; a miss parses and replaces the entry. Only valid
+/// timestamps are kept, so a malformed one is reported every time it is met.
+struct TimestampCache {
+    entries: Vec<Option<CachedTimestamp>>,
+}
+
+struct CachedTimestamp {
+    text: [u8; TIMESTAMP_KEY_BYTES],
+    len: u8,
+    day: i64,
+    slot: u32,
+    offset_minutes: i16,
+}
+
+/// Longer timestamps (fractions of a second) are parsed every time.
+const TIMESTAMP_KEY_BYTES: usize = 32;
+const TIMESTAMP_CACHE_ENTRIES: usize = 1024;
+
+impl TimestampCache {
+    fn new() -> Self {
+        TimestampCache {
+            entries: (0..TIMESTAMP_CACHE_ENTRIES).map(|_| None).collect(),
+        }
+    }
+
+    /// (Paris day, hour slot, offset as written) of `text`.
+    fn get(&mut self, text: &[u8], clock: &ParisClock) -> Result<(i64, u32, i16), &'static str> {
+        if text.len() > TIMESTAMP_KEY_BYTES {
+            let instant = parse_timestamp(text)?;
+            let (day, slot) = clock.local_day_and_slot(instant.utc);
+            return Ok((day, slot, instant.offset_minutes));
+        }
+        let mut h = crate::fast_hash::FastHasher::default();
+        std::hash::Hasher::write(&mut h, text);
+        let at = std::hash::Hasher::finish(&h) as usize % TIMESTAMP_CACHE_ENTRIES;
+        if let Some(e) = &self.entries[at] {
+            if &e.text[..e.len as usize] == text {
+                return Ok((e.day, e.slot, e.offset_minutes));
+            }
+        }
+        let instant = parse_timestamp(text)?;
+        let (day, slot) = clock.local_day_and_slot(instant.utc);
+        let mut key = [0u8; TIMESTAMP_KEY_BYTES];
+        key[..text.len()].copy_from_slice(text);
+        self.entries[at] = Some(CachedTimestamp {
+            text: key,
+            len: text.len() as u8,
+            day,
+            slot,
+            offset_minutes: instant.offset_minutes,
+        });
+        Ok((day, slot, instant.offset_minutes))
+    }
+}
+
+/// FNV-1a: a stable, cheap hash of the arc id, to shard arcs between workers. The id is
+/// trimmed here and in [`Worker::row`] alike, so all the rows of an arc go to one worker.
 fn shard_of(id: &[u8], shards: usize) -> usize {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for &b in id.trim_ascii() {
@@ -728,10 +918,10 @@ fn shard_of(id: &[u8], shards: usize) -> usize {
     (h % shards as u64) as usize
 }
 
-/// Merges the workers' maps; the earliest chunk wins everywhere.
-fn merge(parts: &mut [Worker]) -> Aggregate {
+/// Puts the workers' shares together. No copy of the hours: each arc's hours stay in the
+/// store of the one worker that parsed them.
+fn merge(parts: Vec<Worker>) -> Aggregate {
     let mut out = Aggregate::default();
-    let mut index: HashMap<String, u32> = HashMap::new();
     // Arcs: in order of first appearance in the file, whatever the scheduling.
     let mut all: Vec<(u64, usize, usize)> = Vec::new();
     for (w, part) in parts.iter().enumerate() {
@@ -740,17 +930,9 @@ fn merge(parts: &mut [Worker]) -> Aggregate {
         }
     }
     all.sort_unstable();
-    let mut maps: Vec<Vec<u32>> = parts.iter().map(|p| vec![0; p.arcs.len()]).collect();
-    for (_, w, i) in all {
-        let info = &parts[w].arcs[i];
-        let global = *index.entry(info.id.clone()).or_insert_with(|| {
-            out.arcs.push(info.clone());
-            (out.arcs.len() - 1) as u32
-        });
-        maps[w][i] = global;
-    }
     let mut bad: Vec<BadLine> = Vec::new();
-    for (w, part) in parts.iter_mut().enumerate() {
+    let mut arcs: Vec<Vec<Option<ArcInfo>>> = Vec::with_capacity(parts.len());
+    for part in parts {
         let s = &part.stats;
         out.stats.rows_read += s.rows_read;
         out.stats.rows_invalide += s.rows_invalide;
@@ -758,33 +940,72 @@ fn merge(parts: &mut [Worker]) -> Aggregate {
         out.stats.values_rejected += s.values_rejected;
         out.stats.duplicates += s.duplicates;
         out.stats.rows_outside_days += s.rows_outside_days;
-        bad.append(&mut part.bad);
-        for ((arc, day), hours) in std::mem::take(&mut part.days) {
-            let key = (maps[w][arc as usize], day);
-            match out.days.get_mut(&key) {
-                None => {
-                    out.days.insert(key, hours);
-                }
-                Some(existing) => {
-                    for (mine, theirs) in existing.slots.iter_mut().zip(hours.slots.iter()) {
-                        if !theirs.has_row() {
-                            continue;
-                        }
-                        if mine.has_row() {
-                            out.stats.duplicates += 1;
-                            if mine.chunk <= theirs.chunk {
-                                continue;
-                            }
-                        }
-                        *mine = *theirs;
-                    }
-                }
-            }
-        }
+        bad.extend(part.bad);
+        arcs.push(part.arcs.into_iter().map(Some).collect());
+        out.stores.push(part.hours);
+    }
+    for (_, w, i) in all {
+        out.arcs.push(arcs[w][i].take().expect("each arc once"));
+        out.homes.push((w as u32, i as u32));
     }
     bad.sort_by_key(|b| b.line);
     bad.truncate(REPORTED_BAD_LINES);
     out.first_bad_lines = bad;
     out.stats.arcs_without_geometry = out.arcs.iter().filter(|a| !a.has_geometry).count() as u64;
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(buf: &[u8], eof: bool) -> (usize, Vec<usize>, Vec<(usize, u64)>) {
+        let (mut ends, mut multiline) = (Vec::new(), Vec::new());
+        let used = split_records(buf, eof, &mut ends, &mut multiline);
+        (used, ends, multiline)
+    }
+
+    #[test]
+    fn records_end_at_line_breaks_outside_quotes() {
+        let buf = b"a;\"x\ny\";b\nnext;\"\"\"q\"\"\"\npartial;\"open\n";
+        let (used, ends, multiline) = split(buf, false);
+        assert_eq!(ends, vec![9, 22]);
+        assert_eq!(multiline, vec![(0, 1)]);
+        assert_eq!(used, 23, "the unterminated record waits for more input");
+        let (used, ends, _) = split(buf, true);
+        assert_eq!(used, buf.len());
+        assert_eq!(ends, vec![9, 22, buf.len()], "at the end it is a record");
+        assert_eq!(split(b"no end", false), (0, vec![], vec![]));
+    }
+
+    #[test]
+    fn all_rows_of_an_arc_go_to_one_worker() {
+        for shards in 1..5 {
+            assert_eq!(shard_of(b" 42 ", shards), shard_of(b"42", shards));
+        }
+    }
+
+    #[test]
+    fn plain_integers() {
+        assert_eq!(plain_integer(b"0"), Some(0));
+        assert_eq!(plain_integer(b"999999999"), Some(999_999_999));
+        assert_eq!(plain_integer(b"1000000000"), None, "left to the general parser");
+        assert_eq!(plain_integer(b""), None);
+        assert_eq!(plain_integer(b"-1"), None);
+        assert_eq!(plain_integer(b"1.0"), None);
+    }
+
+    #[test]
+    fn timestamps_are_cached_by_their_text() {
+        let clock = ParisClock::new();
+        let mut cache = TimestampCache::new();
+        let a = cache.get(b"2025-10-26T02:00:00+02:00", &clock).unwrap();
+        let b = cache.get(b"2025-10-26T02:00:00+01:00", &clock).unwrap();
+        assert_eq!((a.1, a.2), (2, 120));
+        assert_eq!((b.1, b.2), (3, 60), "the second 2 h of the autumn day");
+        assert_eq!(cache.get(b"2025-10-26T02:00:00+02:00", &clock).unwrap(), a);
+        assert!(cache.get(b"2025-10-26T02:00:00", &clock).is_err());
+        let long = b"2025-10-26T02:00:00.000000000+02:00";
+        assert_eq!(cache.get(long, &clock).unwrap(), a);
+    }
 }

@@ -4,7 +4,7 @@
 //! `;` or `,` (sniffed from the header), optional UTF-8 BOM, LF or CRLF, quoted fields with
 //! `""` escapes (the `geo_shape` column holds quoted GeoJSON).
 
-use memchr::{memchr, memchr2};
+use memchr::memchr;
 
 /// A column we read, by the name it has in the export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -254,23 +254,6 @@ pub fn field_at(record: &[u8], separator: u8, index: usize) -> Option<&[u8]> {
     None
 }
 
-/// The end of the record starting at `start`: the index of its `\n` (outside quotes), or
-/// `None` when the buffer ends first.
-pub fn record_end(buf: &[u8], start: usize) -> Option<usize> {
-    let mut i = start;
-    let mut in_quotes = false;
-    loop {
-        let found = memchr2(b'"', b'\n', &buf[i..])?;
-        let at = i + found;
-        if buf[at] == b'"' {
-            in_quotes = !in_quotes;
-        } else if !in_quotes {
-            return Some(at);
-        }
-        i = at + 1;
-    }
-}
-
 /// A parsed timestamp: the UTC instant and the offset it was written with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Instant {
@@ -402,6 +385,32 @@ pub fn parse_number(b: &[u8]) -> Result<Number, &'static str> {
     }
 }
 
+/// A plain decimal (`12`, `12.345`, `12,345`: digits on both sides of the mark, at most 9
+/// digits and [`MAX_DECIMALS`](crate::hours::MAX_DECIMALS) places) as its digits and places;
+/// `None` for anything else, which [`parse_number`] then reads. Where both apply they agree:
+/// `Decimal::value` is the double nearest to the text, as `str::parse` gives.
+pub fn parse_decimal(b: &[u8]) -> Option<crate::hours::Decimal> {
+    let (int, frac) = match b.iter().position(|c| matches!(c, b'.' | b',')) {
+        Some(i) => (&b[..i], &b[i + 1..]),
+        None => (b, &b[..0]),
+    };
+    let has_mark = int.len() < b.len();
+    if int.is_empty()
+        || (has_mark && frac.is_empty())
+        || int.len() + frac.len() > 9
+        || frac.len() > usize::from(crate::hours::MAX_DECIMALS)
+    {
+        return None;
+    }
+    let mantissa = int.iter().chain(frac).try_fold(0u32, |v, &c| {
+        c.is_ascii_digit().then(|| v * 10 + u32::from(c - b'0'))
+    })?;
+    Some(crate::hours::Decimal {
+        mantissa,
+        decimals: frac.len() as u8,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -462,14 +471,6 @@ mod tests {
     }
 
     #[test]
-    fn record_ends_skip_quoted_newlines() {
-        let buf = b"a;\"x\ny\";b\nnext\n";
-        assert_eq!(record_end(buf, 0), Some(9));
-        assert_eq!(record_end(buf, 10), Some(14));
-        assert_eq!(record_end(b"no end", 0), None);
-    }
-
-    #[test]
     fn timestamps_keep_their_offset() {
         let t = parse_timestamp(b"2025-11-04T17:00:00+01:00").unwrap();
         assert_eq!(t.offset_minutes, 60);
@@ -496,6 +497,22 @@ mod tests {
                 "{:?}",
                 String::from_utf8_lossy(bad)
             );
+        }
+    }
+
+    #[test]
+    fn decimals_read_as_the_standard_parser_does() {
+        for text in ["0", "5", "5.25", "5,25", "12.345", "99.99999", "100", "100.000000", "0.1", "7.000001", "123456789"] {
+            let d = parse_decimal(text.as_bytes()).unwrap_or_else(|| panic!("{text}"));
+            let standard: f64 = text.replace(',', ".").parse().unwrap();
+            assert_eq!(d.value().to_bits(), standard.to_bits(), "{text}");
+            assert_eq!(parse_number(text.as_bytes()).unwrap(), Number::Value(standard));
+        }
+        assert!(parse_decimal(b"100.000001").is_some_and(|d| !d.at_most(100)));
+        assert!(parse_decimal(b"100.0").is_some_and(|d| d.at_most(100)));
+        // Everything else goes to the general parser.
+        for text in ["", ".5", "5.", "-1", "+1", "1e3", "1.2345678", "1234567890", "1.2.3", "NaN", " 1"] {
+            assert!(parse_decimal(text.as_bytes()).is_none(), "{text}");
         }
     }
 

@@ -265,8 +265,8 @@ pub fn arc_days(agg: &Aggregate, clock: &ParisClock, date: NaiveDate) -> Vec<Arc
         .iter()
         .enumerate()
         .map(|(i, arc)| {
-            let hours = agg.days.get(&(i as u32, day)).map(|b| b.as_ref());
-            arc_day(clock, i as u32, arc, day, hours)
+            let hours = agg.hours(i as u32, day);
+            arc_day(clock, i as u32, arc, day, hours.as_ref())
         })
         .collect()
 }

@@ -14,8 +14,10 @@
 
 mod aggregate;
 mod csv_input;
+mod fast_hash;
 mod figures;
 mod geo;
+mod hours;
 mod paris_time;
 pub mod simulate;
 
@@ -125,9 +127,9 @@ impl Ingested {
     /// The local days with at least one (non-`Invalide`) row.
     pub fn days_with_rows(&self) -> std::collections::BTreeSet<NaiveDate> {
         self.aggregate
-            .days
-            .keys()
-            .map(|(_, d)| paris_time::date_of_day(*d))
+            .days()
+            .into_iter()
+            .map(paris_time::date_of_day)
             .collect()
     }
 
@@ -135,14 +137,14 @@ impl Ingested {
     /// occupancy's count and mean, sorted by arc id then day. Duplicates, `Invalide` rows and
     /// rejected values excluded.
     pub fn arc_day_aggregates(&self) -> Vec<ArcDayAggregate> {
-        let mut out: Vec<ArcDayAggregate> = self
-            .aggregate
-            .days
-            .iter()
-            .map(|((arc, day), hours)| {
+        let agg = &self.aggregate;
+        let mut out: Vec<ArcDayAggregate> = Vec::with_capacity(agg.pair_count());
+        for (arc, info) in agg.arcs.iter().enumerate() {
+            for day in agg.days_of(arc as u32) {
+                let hours = agg.hours(arc as u32, day).expect("a day of the arc");
                 let mut a = ArcDayAggregate {
-                    arc_id: self.aggregate.arcs[*arc as usize].id.clone(),
-                    date: paris_time::date_of_day(*day),
+                    arc_id: info.id.clone(),
+                    date: paris_time::date_of_day(day),
                     debit_count: 0,
                     debit_sum: 0,
                     debit_max: None,
@@ -160,9 +162,9 @@ impl Ingested {
                         a.taux_sum += t;
                     }
                 }
-                a
-            })
-            .collect();
+                out.push(a);
+            }
+        }
         out.sort_by(|a, b| {
             match (a.arc_id.parse::<u64>(), b.arc_id.parse::<u64>()) {
                 (Ok(x), Ok(y)) => x.cmp(&y),
@@ -280,12 +282,11 @@ impl Ingested {
         let days = match days {
             DaySelection::One(d) => vec![d],
             DaySelection::Range(f, t) => f.iter_days().take_while(|d| *d <= t).collect(),
-            DaySelection::All => {
-                let mut days: Vec<i64> = aggregate.days.keys().map(|(_, d)| *d).collect();
-                days.sort_unstable();
-                days.dedup();
-                days.into_iter().map(paris_time::date_of_day).collect()
-            }
+            DaySelection::All => aggregate
+                .days()
+                .into_iter()
+                .map(paris_time::date_of_day)
+                .collect(),
         };
         Ingested {
             aggregate,
