@@ -133,6 +133,8 @@ pub struct ArcInfo {
     pub point: Option<(f64, f64)>,
     /// Haversine length of `geo_shape`; 0 when missing or invalid.
     pub length_metres: f64,
+    /// The arrondissement of `point` ([`zone_of`](crate::zone_of)), found once.
+    pub zone: &'static str,
     pub has_geometry: bool,
     /// The line of its first row: arcs are listed in order of first appearance.
     first_line: u64,
@@ -829,6 +831,7 @@ impl Worker {
             libelle,
             geo_point_text,
             point,
+            zone: crate::geo::zone_of(point),
             length_metres: length.unwrap_or(0.0),
             has_geometry: length.is_some(),
             first_line: line,

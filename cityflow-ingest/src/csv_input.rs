@@ -339,19 +339,35 @@ pub fn parse_timestamp(b: &[u8]) -> Result<Instant, &'static str> {
 /// Writes `utc` in the offset it was read with, as the input did: `2025-11-04T17:00:00+01:00`.
 pub fn format_timestamp(instant: Instant) -> String {
     let local = instant.utc + i64::from(instant.offset_minutes) * 60;
-    let date = crate::paris_time::date_of_day(local.div_euclid(86_400));
+    let (y, mo, d) = crate::paris_time::civil_from_days(local.div_euclid(86_400));
     let secs = local.rem_euclid(86_400);
-    let off = i32::from(instant.offset_minutes);
-    let sign = if off < 0 { '-' } else { '+' };
-    format!(
-        "{}T{:02}:{:02}:{:02}{sign}{:02}:{:02}",
-        date.format("%Y-%m-%d"),
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60,
-        off.abs() / 60,
-        off.abs() % 60
-    )
+    let off = i64::from(instant.offset_minutes);
+    let mut out = String::with_capacity(25);
+    // Years are 1996–2099 here (see `parse_timestamp`), always four digits.
+    push_digits(&mut out, i64::from(y), 4);
+    out.push('-');
+    push_digits(&mut out, i64::from(mo), 2);
+    out.push('-');
+    push_digits(&mut out, i64::from(d), 2);
+    out.push('T');
+    push_digits(&mut out, secs / 3600, 2);
+    out.push(':');
+    push_digits(&mut out, secs % 3600 / 60, 2);
+    out.push(':');
+    push_digits(&mut out, secs % 60, 2);
+    out.push(if off < 0 { '-' } else { '+' });
+    push_digits(&mut out, off.abs() / 60, 2);
+    out.push(':');
+    push_digits(&mut out, off.abs() % 60, 2);
+    out
+}
+
+/// `value` (≥ 0) in exactly `width` decimal digits, zero-padded.
+fn push_digits(out: &mut String, value: i64, width: u32) {
+    for i in (0..width).rev() {
+        let digit = (value / 10i64.pow(i)) % 10;
+        out.push(char::from(b'0' + digit as u8));
+    }
 }
 
 /// A number as found in a field.
@@ -475,6 +491,10 @@ mod tests {
         let t = parse_timestamp(b"2025-11-04T17:00:00+01:00").unwrap();
         assert_eq!(t.offset_minutes, 60);
         assert_eq!(format_timestamp(t), "2025-11-04T17:00:00+01:00");
+        let summer = parse_timestamp(b"2025-07-01T00:05:09+02:00").unwrap();
+        assert_eq!(format_timestamp(summer), "2025-07-01T00:05:09+02:00");
+        let west = parse_timestamp(b"1999-12-31T23:59:59-09:30").unwrap();
+        assert_eq!(format_timestamp(west), "1999-12-31T23:59:59-09:30");
         let z = parse_timestamp(b"2025-11-04T16:00:00Z").unwrap();
         assert_eq!(z.utc, t.utc);
         assert_eq!(

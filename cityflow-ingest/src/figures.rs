@@ -22,7 +22,6 @@ use cityflow_core::{
 
 use crate::aggregate::{Aggregate, ArcInfo, DayHours, Etat};
 use crate::csv_input::{format_timestamp, Instant};
-use crate::geo::zone_of;
 use crate::paris_time::{day_of_date, ParisClock};
 
 /// Free-flow speed, km/h.
@@ -164,6 +163,8 @@ pub fn arc_day(
         }
     };
     let mut last_offset = 0i16;
+    // The hour of the maximum, formatted once at the end.
+    let mut peak: Option<(u32, i16)> = None;
     for slot in 0..n {
         let s = hours.map(|h| &h.slots[slot as usize]);
         if let Some(s) = s.filter(|s| s.has_row()) {
@@ -178,10 +179,7 @@ pub fn arc_day(
                 out.debit_total += u64::from(d);
                 if out.debit_max.is_none_or(|m| d > m) {
                     out.debit_max = Some(d);
-                    out.heure_pic = Some(timestamp_of(
-                        slot,
-                        s.expect("a flow has a row").offset_minutes,
-                    ));
+                    peak = Some((slot, s.expect("a flow has a row").offset_minutes));
                 }
                 missing_run = 0;
                 if previous == Some(d) {
@@ -228,6 +226,7 @@ pub fn arc_day(
     }
     close_run(congested_run, run_start, run_max, run_offset, &mut alert);
     out.alert = alert;
+    out.heure_pic = peak.map(|(slot, offset)| timestamp_of(slot, offset));
     // Most frequent state; ties go to the most severe (Etat orders by severity).
     out.etat_dominant = Etat::ALL
         .iter()
@@ -248,6 +247,16 @@ pub fn arc_day(
         });
     }
     out
+}
+
+/// Puts the first `n` of `items` in `order` first, sorted (the rest in no order): a full sort
+/// of the 3,348 arcs of a day only to keep ten of them took longer than computing them.
+fn top<T>(items: &mut [T], n: usize, order: impl Fn(&T, &T) -> std::cmp::Ordering) {
+    if items.len() > n {
+        items.select_nth_unstable_by(n, &order);
+    }
+    let n = n.min(items.len());
+    items[..n].sort_by(&order);
 }
 
 /// Compares arc ids numerically when both are numbers, as text otherwise.
@@ -285,7 +294,7 @@ fn arc_stats(date: NaiveDate, arc: &ArcInfo, f: &ArcDay) -> ArcStats {
         temps_perdu_minutes: f.temps_perdu_minutes(),
         temps_perdu_total_minutes: f.temps_perdu_total_minutes,
         congestion_alerte: f.alert.is_some(),
-        arrondissement: zone_of(arc.point).to_string(),
+        arrondissement: arc.zone.to_string(),
         geo_point_2d: arc.geo_point_text.clone(),
         zone_fallback: None,
         longueur_metres: Some(arc.length_metres),
@@ -316,7 +325,7 @@ pub fn day_report(
 
     // Top arcs by daily flow, ties by id.
     let mut by_flow: Vec<&ArcDay> = figures.iter().filter(|f| f.debit_hours > 0).collect();
-    by_flow.sort_by(|a, b| {
+    top(&mut by_flow, TOP_N, |a, b| {
         b.debit_total
             .cmp(&a.debit_total)
             .then_with(|| id_order(&agg.arcs[a.arc as usize].id, &agg.arcs[b.arc as usize].id))
@@ -331,7 +340,7 @@ pub fn day_report(
     let mut zones: BTreeMap<&'static str, ZoneStats> = BTreeMap::new();
     for f in &figures {
         let arc = &agg.arcs[f.arc as usize];
-        let zone = zone_of(arc.point);
+        let zone = arc.zone;
         let z = zones.entry(zone).or_insert_with(|| ZoneStats {
             zone: zone.to_string(),
             temps_perdu_total_minutes: 0.0,
@@ -355,7 +364,7 @@ pub fn day_report(
 
     // Alerts by lost time, ties by id.
     let mut alerted: Vec<&ArcDay> = figures.iter().filter(|f| f.alert.is_some()).collect();
-    alerted.sort_by(|a, b| {
+    top(&mut alerted, MAX_ALERTS, |a, b| {
         b.temps_perdu_total_minutes
             .total_cmp(&a.temps_perdu_total_minutes)
             .then_with(|| id_order(&agg.arcs[a.arc as usize].id, &agg.arcs[b.arc as usize].id))

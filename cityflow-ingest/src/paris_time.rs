@@ -22,9 +22,25 @@ pub fn days_from_civil(y: i32, m: u32, d: u32) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// The civil date (year, month, day) of a day number, after H. Hinnant: the inverse of
+/// [`days_from_civil`], without going through chrono's calendar arithmetic.
+pub fn civil_from_days(day: i64) -> (i32, u32, u32) {
+    let z = day + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y as i32, m, d)
+}
+
 /// The civil date of a day number.
 pub fn date_of_day(day: i64) -> NaiveDate {
-    NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch") + chrono::TimeDelta::days(day)
+    let (y, m, d) = civil_from_days(day);
+    NaiveDate::from_ymd_opt(y, m, d).expect("a day number within chrono's range")
 }
 
 /// The day number of a civil date.
@@ -65,7 +81,7 @@ impl ParisClock {
 
     /// The UTC offset of Paris at `utc` (seconds since the epoch), in seconds.
     pub fn offset_at(&self, utc: i64) -> i64 {
-        let year = date_of_day(utc.div_euclid(86_400)).year();
+        let (year, _, _) = civil_from_days(utc.div_euclid(86_400));
         let i = (year.clamp(FIRST_YEAR, LAST_YEAR) - FIRST_YEAR) as usize;
         let (start, end) = self.summer[i];
         if (start..end).contains(&utc) {
@@ -125,6 +141,13 @@ mod tests {
                 n,
                 (date - NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()).num_days()
             );
+        }
+        // Every day of 1900–2200 against chrono's calendar, both ways.
+        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+        for n in -25_567..84_000 {
+            let date = epoch + chrono::TimeDelta::days(n);
+            assert_eq!(date_of_day(n), date, "day {n}");
+            assert_eq!(day_of_date(date), n);
         }
     }
 
