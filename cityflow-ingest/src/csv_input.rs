@@ -81,6 +81,24 @@ impl Layout {
         self.index[column as usize]
     }
 
+    /// How many leading fields hold every value of a row (all columns but the arc's label
+    /// and geometry, which are read from an arc's first row only).
+    pub fn values_width(&self) -> usize {
+        [
+            Column::Arc,
+            Column::Timestamp,
+            Column::Debit,
+            Column::Taux,
+            Column::EtatTrafic,
+            Column::EtatArc,
+        ]
+        .iter()
+        .filter_map(|c| self.index(*c))
+        .max()
+        .expect("required columns")
+            + 1
+    }
+
     /// Reads the header line (without its line terminator). Errors name what is missing.
     pub fn from_header(line: &[u8]) -> Result<Layout, String> {
         let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
@@ -171,6 +189,32 @@ pub fn split_record<'a>(
     separator: u8,
     fields: &mut Vec<Field<'a>>,
 ) -> Result<(), &'static str> {
+    split_fields(record, separator, usize::MAX, fields).map(|_| ())
+}
+
+/// Splits the first `count` fields of `record` into `fields` and returns where the last of
+/// them ends (at the separator that follows it, or at the end of the record): the rest of
+/// the record is then split exactly as it would be on its own. `None` when the record has
+/// fewer fields or a quoting error among them.
+pub fn split_head<'a>(
+    record: &'a [u8],
+    separator: u8,
+    count: usize,
+    fields: &mut Vec<Field<'a>>,
+) -> Option<usize> {
+    match split_fields(record, separator, count, fields) {
+        Ok(end) if fields.len() == count => Some(end),
+        _ => None,
+    }
+}
+
+/// Splits up to `limit` fields; returns the end of the last one split.
+fn split_fields<'a>(
+    record: &'a [u8],
+    separator: u8,
+    limit: usize,
+    fields: &mut Vec<Field<'a>>,
+) -> Result<usize, &'static str> {
     fields.clear();
     let mut pos = 0;
     loop {
@@ -198,8 +242,11 @@ pub fn split_record<'a>(
                     }
                 }
             }
+            if fields.len() == limit {
+                return Ok(pos);
+            }
             match record.get(pos) {
-                None => return Ok(()),
+                None => return Ok(pos),
                 Some(&c) if c == separator => pos += 1,
                 Some(_) => return Err("text after a closing quote"),
             }
@@ -210,6 +257,9 @@ pub fn split_record<'a>(
                         raw: &record[pos..pos + i],
                         escaped: false,
                     });
+                    if fields.len() == limit {
+                        return Ok(pos + i);
+                    }
                     pos += i + 1;
                 }
                 None => {
@@ -217,7 +267,7 @@ pub fn split_record<'a>(
                         raw: &record[pos..],
                         escaped: false,
                     });
-                    return Ok(());
+                    return Ok(record.len());
                 }
             }
         }
@@ -474,6 +524,24 @@ mod tests {
         );
         assert!(split_record(b"a;\"open", b';', &mut f).is_err());
         assert!(split_record(b"a;\"x\"y;b", b';', &mut f).is_err());
+    }
+
+    #[test]
+    fn the_head_of_a_record_leaves_the_rest_as_it_would_split_alone() {
+        let rec = br#"5462;"A;""B""";2025;12;"x";y"#;
+        let mut f = Vec::new();
+        let end = split_head(rec, b';', 2, &mut f).unwrap();
+        assert_eq!(f.len(), 2);
+        assert_eq!(&*f[1].unescaped(), br#"A;"B""#);
+        assert_eq!(&rec[end..], br#";2025;12;"x";y"#);
+        let end = split_head(rec, b';', 5, &mut f).unwrap();
+        assert_eq!(&rec[end..], b";y");
+        assert_eq!(split_head(rec, b';', 6, &mut f), Some(rec.len()));
+        assert_eq!(split_head(rec, b';', 7, &mut f), None, "too few fields");
+        assert_eq!(split_head(b"a;\"open;b", b';', 2, &mut f), None);
+        // Text after a closing quote stays in the rest, where a whole split finds it.
+        let end = split_head(b"a;\"q\"x;b", b';', 2, &mut f).unwrap();
+        assert_eq!(end, 5);
     }
 
     #[test]
