@@ -1,19 +1,24 @@
 #!/usr/bin/env python3
 """Independent reference for the per-arc, per-day aggregation, in DuckDB SQL.
 
-    reference_aggregate.py INPUT.csv[.gz] OUTPUT.csv [--engine duckdb|polars]
+    reference_aggregate.py INPUT.csv[.gz] OUTPUT.csv [--engine duckdb|polars] [--time]
 
 Same definitions as `cityflow comptages aggregate`: rows of arcs whose `Etat arc` is
 `Invalide` excluded; exact duplicate rows counted once; a negative flow or an occupancy
 outside [0, 100] is missing; the day is the Europe/Paris local date of the timestamp.
 Output: identifiant_arc;date;debit_count;debit_sum;debit_mean;debit_max;taux_count;taux_mean
+
+--time prints `query_seconds=S` on stderr: the query alone (reading the file, aggregating and
+writing the output), without Python's start and the import of the engine (bench/comptages.sh).
 """
 import sys
+import time
 
 
 def duckdb_aggregate(src, dst):
     import duckdb
 
+    started = time.perf_counter()
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     con.execute(
@@ -51,11 +56,13 @@ def duckdb_aggregate(src, dst):
         """,
         [src],
     )
+    return time.perf_counter() - started
 
 
 def polars_aggregate(src, dst):
     import polars as pl
 
+    started = time.perf_counter()
     names = ["arc", "libelle", "ts", "debit", "taux", "etat", "amont", "lamont", "aval",
              "laval", "etat_arc", "debut", "fin", "point", "shape"]
     df = (
@@ -85,10 +92,12 @@ def polars_aggregate(src, dst):
         .collect()
     )
     df.rename({"arc": "identifiant_arc"}).write_csv(dst, separator=";")
+    return time.perf_counter() - started
 
 
 if __name__ == "__main__":
-    args = [a for a in sys.argv[1:] if not a.startswith("--engine")]
+    timed = "--time" in sys.argv
+    args = [a for a in sys.argv[1:] if not a.startswith("--engine") and a != "--time"]
     engine = "duckdb"
     for i, a in enumerate(sys.argv):
         if a.startswith("--engine"):
@@ -97,4 +106,6 @@ if __name__ == "__main__":
                 args.remove(engine)
     if len(args) != 2:
         sys.exit(__doc__)
-    {"duckdb": duckdb_aggregate, "polars": polars_aggregate}[engine](args[0], args[1])
+    seconds = {"duckdb": duckdb_aggregate, "polars": polars_aggregate}[engine](args[0], args[1])
+    if timed:
+        print(f"query_seconds={seconds:.4f}", file=sys.stderr)
