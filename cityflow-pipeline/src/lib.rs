@@ -442,7 +442,12 @@ pub async fn comptages_report(
     date: NaiveDate,
     metrics: Option<&dyn InputSource>,
 ) -> Result<(DailyReport, Provenance, Vec<String>)> {
-    let mut report = read.ingested.report(date, Timestamp::now());
+    // Building a day's figures is CPU work (every arc of the file): on the blocking pool, so
+    // that `export_comptages` builds `jobs` days on all cores instead of one.
+    let ingested = read.ingested.clone();
+    let mut report = tokio::task::spawn_blocking(move || ingested.report(date, Timestamp::now()))
+        .await
+        .map_err(|e| Error::backend("ingestion", "building a report failed", e))?;
     let mut inputs = vec![read.version.clone()];
     let mut warnings = Vec::new();
     if let Some(source) = metrics {
