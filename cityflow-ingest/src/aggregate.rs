@@ -94,7 +94,12 @@ impl Slot {
     };
 
     /// The hour of a row.
-    pub(crate) fn new(debit: Option<u32>, taux: Option<f64>, offset_minutes: i16, etat: Etat) -> Slot {
+    pub(crate) fn new(
+        debit: Option<u32>,
+        taux: Option<f64>,
+        offset_minutes: i16,
+        etat: Etat,
+    ) -> Slot {
         Slot {
             taux: taux.unwrap_or(f64::NAN),
             debit: debit.unwrap_or(EMPTY),
@@ -431,11 +436,12 @@ fn aggregate_reader(
         }
         eof = buf.fill(&mut input, path, offset)?;
     };
-    let layout =
-        Layout::from_header(&buf.bytes()[..header_end]).map_err(|message| IngestError::Columns {
+    let layout = Layout::from_header(&buf.bytes()[..header_end]).map_err(|message| {
+        IngestError::Columns {
             path: path.to_path_buf(),
             message,
-        })?;
+        }
+    })?;
     let layout = Arc::new(layout);
     let consumed = (header_end + 1).min(buf.len);
     buf.consume_front(consumed);
@@ -575,7 +581,12 @@ impl Block {
 
     /// Appends up to one block of `input`; true at its end. Errors carry the byte offset
     /// (`offset`: that of the first byte of this block in the decompressed input).
-    fn fill(&mut self, input: &mut dyn Read, path: &Path, offset: u64) -> Result<bool, IngestError> {
+    fn fill(
+        &mut self,
+        input: &mut dyn Read,
+        path: &Path,
+        offset: u64,
+    ) -> Result<bool, IngestError> {
         let end = self.len + CHUNK_BYTES;
         if self.bytes.len() < end {
             self.bytes.resize(end, 0);
@@ -799,8 +810,7 @@ impl Worker {
         fields: &mut Vec<Field<'a>>,
         line: u64,
     ) -> bool {
-        let Some(end) = split_head(record, self.layout.separator, self.values_width, fields)
-        else {
+        let Some(end) = split_head(record, self.layout.separator, self.values_width, fields) else {
             return false;
         };
         let id = self.field(fields, Column::Arc).expect("required").bytes();
@@ -819,12 +829,19 @@ impl Worker {
     /// The field of `column`; `None` when the layout has no such column, or when `fields` is
     /// only the head of a record and the column is in its rest (see `known_arc_row`).
     fn field<'a>(&self, fields: &[Field<'a>], column: Column) -> Option<Field<'a>> {
-        self.layout.index(column).and_then(|i| fields.get(i).copied())
+        self.layout
+            .index(column)
+            .and_then(|i| fields.get(i).copied())
     }
 
     /// Parses a row into its hour. `arc`: its arc when already known. Returns the arc, unless
     /// the row is `Invalide`.
-    fn row(&mut self, fields: &[Field], line: u64, arc: Option<u32>) -> Result<Option<u32>, String> {
+    fn row(
+        &mut self,
+        fields: &[Field],
+        line: u64,
+        arc: Option<u32>,
+    ) -> Result<Option<u32>, String> {
         if let Some(etat_arc) = self.field(fields, Column::EtatArc) {
             if etat_arc.bytes() == b"Invalide" {
                 self.stats.rows_invalide += 1;
@@ -835,7 +852,10 @@ impl Worker {
         if id.is_empty() {
             return Err("empty Identifiant arc".into());
         }
-        let ts = self.field(fields, Column::Timestamp).expect("required").bytes();
+        let ts = self
+            .field(fields, Column::Timestamp)
+            .expect("required")
+            .bytes();
         let (day, slot, offset_minutes) = self
             .timestamps
             .get(ts, &self.clock)
@@ -864,9 +884,7 @@ impl Worker {
                 self.stats.values_rejected += 1;
                 (None, None)
             }
-            None => match parse_number(taux_text)
-                .map_err(|e| format!("Taux d'occupation: {e}"))?
-            {
+            None => match parse_number(taux_text).map_err(|e| format!("Taux d'occupation: {e}"))? {
                 Number::Missing => (None, None),
                 Number::Value(v) if !(0.0..=100.0).contains(&v) => {
                     self.stats.values_rejected += 1;
@@ -1146,8 +1164,21 @@ mod tests {
         assert_eq!(small_id(b"0"), Some(0));
         assert_eq!(small_id(b"4014"), Some(4014));
         assert_eq!(small_id(b"1048575"), Some((1 << 20) - 1));
-        for other in [&b""[..], b"04014", b"1048576", b"12345678", b"-1", b"A12", b"1 2"] {
-            assert_eq!(small_id(other), None, "{:?}", String::from_utf8_lossy(other));
+        for other in [
+            &b""[..],
+            b"04014",
+            b"1048576",
+            b"12345678",
+            b"-1",
+            b"A12",
+            b"1 2",
+        ] {
+            assert_eq!(
+                small_id(other),
+                None,
+                "{:?}",
+                String::from_utf8_lossy(other)
+            );
         }
     }
 
@@ -1155,7 +1186,11 @@ mod tests {
     fn plain_integers() {
         assert_eq!(plain_integer(b"0"), Some(0));
         assert_eq!(plain_integer(b"999999999"), Some(999_999_999));
-        assert_eq!(plain_integer(b"1000000000"), None, "left to the general parser");
+        assert_eq!(
+            plain_integer(b"1000000000"),
+            None,
+            "left to the general parser"
+        );
         assert_eq!(plain_integer(b""), None);
         assert_eq!(plain_integer(b"-1"), None);
         assert_eq!(plain_integer(b"1.0"), None);

@@ -693,16 +693,43 @@ mod tests {
 
     #[test]
     fn decimals_read_as_the_standard_parser_does() {
-        for text in ["0", "5", "5.25", "5,25", "12.345", "99.99999", "100", "100.000000", "0.1", "7.000001", "123456789"] {
+        for text in [
+            "0",
+            "5",
+            "5.25",
+            "5,25",
+            "12.345",
+            "99.99999",
+            "100",
+            "100.000000",
+            "0.1",
+            "7.000001",
+            "123456789",
+        ] {
             let d = parse_decimal(text.as_bytes()).unwrap_or_else(|| panic!("{text}"));
             let standard: f64 = text.replace(',', ".").parse().unwrap();
             assert_eq!(d.value().to_bits(), standard.to_bits(), "{text}");
-            assert_eq!(parse_number(text.as_bytes()).unwrap(), Number::Value(standard));
+            assert_eq!(
+                parse_number(text.as_bytes()).unwrap(),
+                Number::Value(standard)
+            );
         }
         assert!(parse_decimal(b"100.000001").is_some_and(|d| !d.at_most(100)));
         assert!(parse_decimal(b"100.0").is_some_and(|d| d.at_most(100)));
         // Everything else goes to the general parser.
-        for text in ["", ".5", "5.", "-1", "+1", "1e3", "1.2345678", "1234567890", "1.2.3", "NaN", " 1"] {
+        for text in [
+            "",
+            ".5",
+            "5.",
+            "-1",
+            "+1",
+            "1e3",
+            "1.2345678",
+            "1234567890",
+            "1.2.3",
+            "NaN",
+            " 1",
+        ] {
             assert!(parse_decimal(text.as_bytes()).is_none(), "{text}");
         }
     }

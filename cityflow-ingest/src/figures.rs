@@ -260,7 +260,7 @@ fn top<T>(items: &mut [T], n: usize, order: impl Fn(&T, &T) -> std::cmp::Orderin
 }
 
 /// Compares arc ids numerically when both are numbers, as text otherwise.
-fn id_order(a: &str, b: &str) -> std::cmp::Ordering {
+pub(crate) fn id_order(a: &str, b: &str) -> std::cmp::Ordering {
     match (a.parse::<u64>(), b.parse::<u64>()) {
         (Ok(x), Ok(y)) => x.cmp(&y),
         _ => a.cmp(b),

@@ -134,16 +134,20 @@ impl Ingested {
     }
 
     /// Per (arc, local day) with at least one row: the flow's count, sum, mean and max and the
-    /// occupancy's count and mean, sorted by arc id then day. Duplicates, `Invalide` rows and
-    /// rejected values excluded.
-    pub fn arc_day_aggregates(&self) -> Vec<ArcDayAggregate> {
+    /// occupancy's count and mean, sorted by arc id (numerically when both are numbers) then
+    /// day. Duplicates, `Invalide` rows and rejected values excluded. Computed as they are
+    /// read: a year of the network is 1.2 million of them, not to be held at once.
+    pub fn arc_day_aggregates(&self) -> impl Iterator<Item = ArcDayAggregate> + '_ {
         let agg = &self.aggregate;
-        let mut out: Vec<ArcDayAggregate> = Vec::with_capacity(agg.pair_count());
-        for (arc, info) in agg.arcs.iter().enumerate() {
-            for day in agg.days_of(arc as u32) {
-                let hours = agg.hours(arc as u32, day).expect("a day of the arc");
+        let mut arcs: Vec<u32> = (0..agg.arcs.len() as u32).collect();
+        arcs.sort_by(|a, b| {
+            figures::id_order(&agg.arcs[*a as usize].id, &agg.arcs[*b as usize].id)
+        });
+        arcs.into_iter().flat_map(move |arc| {
+            agg.days_of(arc).map(move |day| {
+                let hours = agg.hours(arc, day).expect("a day of the arc");
                 let mut a = ArcDayAggregate {
-                    arc_id: info.id.clone(),
+                    arc_id: agg.arcs[arc as usize].id.clone(),
                     date: paris_time::date_of_day(day),
                     debit_count: 0,
                     debit_sum: 0,
@@ -162,17 +166,9 @@ impl Ingested {
                         a.taux_sum += t;
                     }
                 }
-                out.push(a);
-            }
-        }
-        out.sort_by(|a, b| {
-            match (a.arc_id.parse::<u64>(), b.arc_id.parse::<u64>()) {
-                (Ok(x), Ok(y)) => x.cmp(&y),
-                _ => a.arc_id.cmp(&b.arc_id),
-            }
-            .then(a.date.cmp(&b.date))
-        });
-        out
+                a
+            })
+        })
     }
 
     /// The figures of every arc of the file on `date`.

@@ -54,7 +54,6 @@ fn per_arc_per_day_figures_match_duckdb() {
     let ours: BTreeMap<Key, Row> = ingest(&input, DaySelection::All, 2, &NoProgress)
         .unwrap()
         .arc_day_aggregates()
-        .into_iter()
         .map(|a| {
             (
                 (a.arc_id.clone(), a.date.to_string()),

@@ -255,7 +255,6 @@ pub fn aggregate(_ctx: &Context, args: AggregateArgs) -> Result<u8, Failure> {
         &cityflow_ingest::NoProgress,
     )
     .map_err(|e| Failure::from(cityflow_core::Error::from(e)))?;
-    let rows = ingested.arc_day_aggregates();
     let mut out: Box<dyn Write> = match &args.out {
         Some(p) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(p).map_err(|e| usage(format!("{}: {e}", p.display())))?,
@@ -268,7 +267,7 @@ pub fn aggregate(_ctx: &Context, args: AggregateArgs) -> Result<u8, Failure> {
             out,
             "identifiant_arc;date;debit_count;debit_sum;debit_mean;debit_max;taux_count;taux_mean"
         )?;
-        for r in &rows {
+        for r in ingested.arc_day_aggregates() {
             writeln!(
                 out,
                 "{};{};{};{};{};{};{};{}",
@@ -296,7 +295,7 @@ pub fn aggregate(_ctx: &Context, args: AggregateArgs) -> Result<u8, Failure> {
     let s = &ingested.aggregate.stats;
     eprintln!(
         "{} (arc, day) pairs from {} rows ({} malformed, {} values rejected, {} duplicates, {} Invalide)",
-        rows.len(),
+        ingested.aggregate.pair_count(),
         s.rows_read,
         s.rows_malformed,
         s.values_rejected,
