@@ -1083,7 +1083,7 @@ fn shard_of(id: &[u8], shards: usize) -> usize {
     h ^= h >> 33;
     h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
     h ^= h >> 33;
-    ((h >> 32) * shards as u64 >> 32) as usize
+    (((h >> 32) * shards as u64) >> 32) as usize
 }
 
 /// Puts the workers' shares together. No copy of the hours: each arc's hours stay in the
