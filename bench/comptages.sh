@@ -100,6 +100,7 @@ for size in $SIZES; do
         continue
       fi
       read -r s k <<<"$result"
+      echo "$size $tool $s $k" >>"$WORK/comptages-runs.txt" # every run, kept
       walls[$tool]+="$s "
       (( k > ${peaks[$tool]:-0} )) && peaks[$tool]=$k
     done
@@ -120,7 +121,7 @@ done
 mb() { awk -v k="$1" 'BEGIN {printf "%.0f", k / 1024}'; }
 printf '\n%s, %s cores, median of %s runs; cityflow: whole job; others: query only\n\n' \
   "$(date -u +%F)" "$(nproc)" "$RUNS"
-header="| input | size (MB) | cityflow (s) | cityflow (GB/s) | cityflow peak RSS (MB) |"
+header="| input | size (MB) | cityflow (s) | cityflow (GB/s of text) | cityflow peak RSS (MB) |"
 rule="|---|---|---|---|---|"
 for tool in $TOOLS; do
   [[ "$tool" == cityflow ]] && continue
@@ -132,11 +133,16 @@ echo "$rule"
 for size in $SIZES; do
   ours="${WALL[$size,cityflow]:-}"
   bytes="${WALL[$size,bytes]}"
-  row="| ${size%gz} days$([[ "$size" == *gz ]] && echo " .gz") | $((bytes / 1000000)) |"
+  label="${size%gz} days"
+  [[ "$size" == *gz ]] && label+=" .gz"
+  row="| $label | $((bytes / 1000000)) |"
   if [[ -z "$ours" || "$ours" == failed ]]; then
     row+=" ${ours:-—} | — | — |"
   else
-    row+=" $(printf %.2f "$ours") | $(awk -v b="$bytes" -v s="$ours" 'BEGIN {printf "%.2f", b / 1e9 / s}') | $(mb "${RSS[$size,cityflow]}") |"
+    # Throughput of the text parsed: for gzip, the size of the same file decompressed.
+    text_bytes="$bytes"
+    [[ "$size" == *gz ]] && text_bytes="$(stat -c %s "$(input "${size%gz}")")"
+    row+=" $(printf %.2f "$ours") | $(awk -v b="$text_bytes" -v s="$ours" 'BEGIN {printf "%.2f", b / 1e9 / s}') | $(mb "${RSS[$size,cityflow]}") |"
   fi
   for tool in $TOOLS; do
     [[ "$tool" == cityflow ]] && continue

@@ -19,24 +19,33 @@ import sys
 import time
 
 
-def duckdb_aggregate(src, dst):
+# The export's columns, in order.
+COLUMNS = ["arc", "libelle", "ts", "debit", "taux", "etat", "amont", "lamont", "aval", "laval",
+           "etat_arc", "debut", "fin", "point", "shape"]
+
+
+def duckdb_read_csv(typed):
+    """DuckDB's reader of the export: every column as text, or flow and occupancy as DOUBLE."""
+    types = {c: "DOUBLE" if typed and c in ("debit", "taux") else "VARCHAR" for c in COLUMNS}
+    columns = ", ".join(f"'{c}': '{t}'" for c, t in types.items())
+    return (f"read_csv(?, delim=';', header=true, quote='\"', escape='\"', auto_detect=false, "
+            f"columns={{{columns}}})")
+
+
+def duckdb_copy(src, dst, query):
+    """Runs `query` (reading `src` through its `?`) into `dst`; returns the seconds it took."""
     import duckdb
 
     started = time.perf_counter()
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
-    con.execute(
-        f"""
-        COPY (
-          WITH raw AS (
-            SELECT DISTINCT * FROM read_csv(?, delim=';', header=true, quote='"', escape='"',
-                                            all_varchar=true, auto_detect=false,
-                                            columns={{
-              'arc': 'VARCHAR', 'libelle': 'VARCHAR', 'ts': 'VARCHAR', 'debit': 'VARCHAR',
-              'taux': 'VARCHAR', 'etat': 'VARCHAR', 'amont': 'VARCHAR', 'lamont': 'VARCHAR',
-              'aval': 'VARCHAR', 'laval': 'VARCHAR', 'etat_arc': 'VARCHAR', 'debut': 'VARCHAR',
-              'fin': 'VARCHAR', 'point': 'VARCHAR', 'shape': 'VARCHAR'}})
-          ),
+    con.execute(f"COPY ({query}) TO '{dst}' (HEADER, DELIMITER ';')", [src])
+    return time.perf_counter() - started
+
+
+def duckdb_aggregate(src, dst):
+    return duckdb_copy(src, dst, f"""
+          WITH raw AS (SELECT DISTINCT * FROM {duckdb_read_csv(typed=False)}),
           typed AS (
             SELECT arc,
                    CAST(timezone('Europe/Paris', CAST(ts AS TIMESTAMPTZ)) AS DATE) AS day,
@@ -55,50 +64,26 @@ def duckdb_aggregate(src, dst):
                  count(debit) AS debit_count, CAST(sum(debit) AS BIGINT) AS debit_sum,
                  avg(debit) AS debit_mean, CAST(max(debit) AS BIGINT) AS debit_max,
                  count(taux) AS taux_count, avg(taux) AS taux_mean
-          FROM clean GROUP BY arc, day ORDER BY TRY_CAST(arc AS BIGINT), arc, day
-        ) TO '{dst}' (HEADER, DELIMITER ';')
-        """,
-        [src],
-    )
-    return time.perf_counter() - started
+          FROM clean GROUP BY arc, day ORDER BY TRY_CAST(arc AS BIGINT), arc, day""")
 
 
 def duckdb_plain_aggregate(src, dst):
-    import duckdb
-
-    started = time.perf_counter()
-    con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'")
-    con.execute(
-        f"""
-        COPY (
+    return duckdb_copy(src, dst, f"""
           SELECT arc AS identifiant_arc,
                  CAST(timezone('Europe/Paris', CAST(ts AS TIMESTAMPTZ)) AS DATE) AS date,
                  count(debit) AS debit_count, sum(debit) AS debit_sum, avg(debit) AS debit_mean,
                  max(debit) AS debit_max, count(taux) AS taux_count, avg(taux) AS taux_mean
-          FROM read_csv(?, delim=';', header=true, quote='"', escape='"', auto_detect=false,
-                        columns={{
-            'arc': 'VARCHAR', 'libelle': 'VARCHAR', 'ts': 'VARCHAR', 'debit': 'DOUBLE',
-            'taux': 'DOUBLE', 'etat': 'VARCHAR', 'amont': 'VARCHAR', 'lamont': 'VARCHAR',
-            'aval': 'VARCHAR', 'laval': 'VARCHAR', 'etat_arc': 'VARCHAR', 'debut': 'VARCHAR',
-            'fin': 'VARCHAR', 'point': 'VARCHAR', 'shape': 'VARCHAR'}})
+          FROM {duckdb_read_csv(typed=True)}
           WHERE etat_arc IS DISTINCT FROM 'Invalide'
-          GROUP BY ALL
-        ) TO '{dst}' (HEADER, DELIMITER ';')
-        """,
-        [src],
-    )
-    return time.perf_counter() - started
+          GROUP BY ALL""")
 
 
 def polars_aggregate(src, dst):
     import polars as pl
 
     started = time.perf_counter()
-    names = ["arc", "libelle", "ts", "debit", "taux", "etat", "amont", "lamont", "aval",
-             "laval", "etat_arc", "debut", "fin", "point", "shape"]
     df = (
-        pl.scan_csv(src, separator=";", has_header=True, new_columns=names,
+        pl.scan_csv(src, separator=";", has_header=True, new_columns=COLUMNS,
                     infer_schema=False, quote_char='"')
         .unique(maintain_order=False)
         .filter(pl.col("etat_arc").fill_null("") != "Invalide")
