@@ -436,6 +436,46 @@ fn malformed_lines_are_counted_and_the_first_ten_reported() {
 }
 
 #[test]
+fn line_numbers_count_the_lines_inside_quoted_fields() {
+    // A label with a line break in it: one record over two lines, then a malformed line.
+    let two_lines = row("2", &hour(8), "7", "5", "Fluide").replacen("Arc 2", "\"Arc\n2\"", 1);
+    let lines = vec![
+        row("1", &hour(8), "10", "5", "Fluide"),
+        two_lines,
+        row("2", &hour(9), "8", "5", "Fluide"),
+        "bad".to_string(),
+    ];
+    let i = run(&lines, DaySelection::All);
+    assert_eq!(i.aggregate.stats.rows_read, 4);
+    assert_eq!(i.aggregate.stats.rows_malformed, 1);
+    // Header 1, arc 1 on 2, arc 2 on 3–4, its second row on 5, the bad line on 6.
+    assert_eq!(i.aggregate.first_bad_lines[0].line, 6);
+    let arc2 = i
+        .arc_days(date("2025-11-04"))
+        .into_iter()
+        .find(|f| i.aggregate.arcs[f.arc as usize].id == "2")
+        .unwrap();
+    assert_eq!(
+        arc2.debit_total, 15,
+        "both rows of arc 2, the second by the fast path"
+    );
+    assert_eq!(i.aggregate.arcs[arc2.arc as usize].libelle, "Arc\n2");
+}
+
+#[test]
+fn a_known_arc_turning_invalide_is_excluded_from_then_on() {
+    // Its later rows differ from its first one only in `Etat arc`, after the values.
+    let lines = vec![
+        row("1", &hour(8), "10", "5", "Fluide"),
+        row("1", &hour(9), "20", "5", "Fluide").replace(";Ouvert;", ";Invalide;"),
+        row("1", &hour(10), "30", "5", "Fluide"),
+    ];
+    let i = run(&lines, DaySelection::All);
+    assert_eq!(i.aggregate.stats.rows_invalide, 1);
+    assert_eq!(only(&i, "2025-11-04").debit_total, 40);
+}
+
+#[test]
 fn truncated_gzip_and_invalid_utf8_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
     let mut text = format!("{HEADER}\n");
