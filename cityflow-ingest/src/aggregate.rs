@@ -987,9 +987,7 @@ fn small_id(id: &[u8]) -> Option<u32> {
     if id.is_empty() || id.len() > 7 || (id[0] == b'0' && id.len() > 1) {
         return None;
     }
-    let n = id.iter().try_fold(0u32, |v, &c| {
-        c.is_ascii_digit().then(|| v * 10 + u32::from(c - b'0'))
-    })?;
+    let n = crate::csv_input::digits(id)?;
     (n < 1 << 20).then_some(n)
 }
 
@@ -999,9 +997,7 @@ fn plain_integer(b: &[u8]) -> Option<u32> {
     if b.is_empty() || b.len() > 9 {
         return None;
     }
-    b.iter().try_fold(0u32, |v, &c| {
-        c.is_ascii_digit().then(|| v * 10 + u32::from(c - b'0'))
-    })
+    crate::csv_input::digits(b)
 }
 
 /// The few hundred timestamps of a file repeat for every arc: each is parsed once.

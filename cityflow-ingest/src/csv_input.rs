@@ -388,7 +388,8 @@ pub struct Instant {
     pub offset_minutes: i16,
 }
 
-fn digits(b: &[u8]) -> Option<u32> {
+/// The value of `b` when it is only ASCII digits (0 when empty); callers bound its length.
+pub(crate) fn digits(b: &[u8]) -> Option<u32> {
     let mut v = 0u32;
     for &c in b {
         if !c.is_ascii_digit() {
@@ -545,9 +546,8 @@ pub fn parse_decimal(b: &[u8]) -> Option<crate::hours::Decimal> {
     {
         return None;
     }
-    let mantissa = int.iter().chain(frac).try_fold(0u32, |v, &c| {
-        c.is_ascii_digit().then(|| v * 10 + u32::from(c - b'0'))
-    })?;
+    // At most 9 digits in all: no overflow.
+    let mantissa = digits(int)? * 10u32.pow(frac.len() as u32) + digits(frac)?;
     Some(crate::hours::Decimal {
         mantissa,
         decimals: frac.len() as u8,
