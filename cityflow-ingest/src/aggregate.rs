@@ -22,6 +22,7 @@ use crate::fast_hash::BuildFastHasher;
 use crate::geo::{linestring_length_metres, parse_geo_point};
 use crate::hours::{Hour, HourStore, Put};
 use crate::paris_time::ParisClock;
+use crate::scan::{next_structural, scan_records, Scanned};
 use crate::{IngestError, Progress};
 
 /// The state of traffic, most severe last.
@@ -258,61 +259,9 @@ struct Chunk {
     /// Offset of the chunk in the decompressed input.
     offset: u64,
     data: Block,
-    /// Whether the block holds a NUL byte anywhere: when not, records need no check of their
-    /// own.
-    has_nul: bool,
-    /// Where each record ends: the index of its `\n`, or `data.len()` for a last record
-    /// without one.
-    ends: Vec<usize>,
-    /// The records that span several lines (a line break inside quotes): (record, extra
-    /// lines), in order. Line numbers in messages count physical lines.
-    multiline: Vec<(usize, u64)>,
-}
-
-/// Finds the complete records at the start of `buf` (all of it at the end of the input):
-/// appends their ends and multi-line records to `ends` and `multiline`, returns the bytes
-/// they take. A record ends at a `\n` outside quotes; quotes are counted between line breaks
-/// (vectorised) instead of being visited one by one, as the quoted `geo_shape` holds dozens.
-fn split_records(
-    buf: &[u8],
-    eof: bool,
-    ends: &mut Vec<usize>,
-    multiline: &mut Vec<(usize, u64)>,
-) -> usize {
-    let mut pos = 0;
-    while pos < buf.len() {
-        let mut search = pos;
-        let mut in_quotes = false;
-        let mut extra = 0u64;
-        let end = loop {
-            match memchr::memchr(b'\n', &buf[search..]) {
-                Some(i) => {
-                    let nl = search + i;
-                    if memchr::memchr_iter(b'"', &buf[search..nl]).count() % 2 == 1 {
-                        in_quotes = !in_quotes;
-                    }
-                    if !in_quotes {
-                        break Some(nl);
-                    }
-                    extra += 1;
-                    search = nl + 1;
-                }
-                None => break None,
-            }
-        };
-        let end = match end {
-            Some(nl) => nl,
-            // An unterminated last record: up to the end (the parser reports what is wrong).
-            None if eof => buf.len(),
-            None => return pos,
-        };
-        if extra > 0 {
-            multiline.push((ends.len(), extra));
-        }
-        ends.push(end);
-        pos = end + 1;
-    }
-    buf.len()
+    /// Its records, NUL bytes and structural bytes (see [`Scanned`]). Line numbers in
+    /// messages count physical lines, hence `scan.multiline`.
+    scan: Scanned,
 }
 
 /// How many blocks the reader keeps to reuse their buffers once the workers are done.
@@ -481,9 +430,9 @@ fn aggregate_reader(
             if buf.len == 0 {
                 break;
             }
-            let (mut next, mut ends, mut multiline) = recycle(&mut sent);
-            let used = split_records(buf.bytes(), eof, &mut ends, &mut multiline);
-            if ends.is_empty() {
+            let (mut next, mut scan) = recycle(&mut sent);
+            let used = scan_records(buf.bytes(), eof, layout.separator, &mut scan);
+            if scan.ends.is_empty() {
                 // One record larger than a block: read on until it ends.
                 eof = buf.fill(&mut input, path, offset)?;
                 continue;
@@ -491,17 +440,15 @@ fn aggregate_reader(
             next.push(&buf.bytes()[used..]);
             buf.len = used;
             let data = std::mem::replace(&mut buf, next);
-            let lines = ends.len() as u64 + multiline.iter().map(|(_, n)| n).sum::<u64>();
+            let lines = scan.ends.len() as u64 + scan.multiline.iter().map(|(_, n)| n).sum::<u64>();
             offset += data.len as u64;
             stats_bytes += data.len as u64;
             let chunk = Arc::new(Chunk {
                 index,
                 first_line: line,
                 offset: offset - data.len as u64,
-                has_nul: memchr::memchr(0, data.bytes()).is_some(),
                 data,
-                ends,
-                multiline,
+                scan,
             });
             line += lines;
             if senders.iter().any(|s| s.send(chunk.clone()).is_err()) {
@@ -535,18 +482,16 @@ fn aggregate_reader(
 
 /// Buffers for the next block: those of the oldest block handed out when every worker is
 /// done with it, else new ones.
-fn recycle(sent: &mut VecDeque<Arc<Chunk>>) -> (Block, Vec<usize>, Vec<(usize, u64)>) {
+fn recycle(sent: &mut VecDeque<Arc<Chunk>>) -> (Block, Scanned) {
     if sent.len() >= RECYCLED_CHUNKS {
         if let Some(oldest) = sent.pop_front() {
             if let Ok(mut chunk) = Arc::try_unwrap(oldest) {
                 chunk.data.len = 0;
-                chunk.ends.clear();
-                chunk.multiline.clear();
-                return (chunk.data, chunk.ends, chunk.multiline);
+                return (chunk.data, chunk.scan);
             }
         }
     }
-    (Block::default(), Vec::new(), Vec::new())
+    (Block::default(), Scanned::default())
 }
 
 /// A buffer of input: `bytes[..len]` holds data. `bytes` only grows and stays initialised, so
@@ -650,6 +595,8 @@ struct Worker {
     tails: Vec<Option<Box<[u8]>>>,
     /// [`Layout::values_width`].
     values_width: usize,
+    /// The index of the arc id's column.
+    arc_column: usize,
     hours: HourStore,
     timestamps: TimestampCache,
     stats: Stats,
@@ -670,6 +617,7 @@ impl Worker {
             shard,
             shards,
             values_width: layout.values_width(),
+            arc_column: layout.index(Column::Arc).expect("required"),
             tails: Vec::new(),
             layout,
             clock,
@@ -708,6 +656,35 @@ impl Worker {
         }
     }
 
+    /// [`Worker::owns`] for the record at `start..end` of a chunk, reading the fields up to
+    /// the arc id from the chunk's structural bitmap when none of them is quoted.
+    #[inline]
+    fn owns_at(&self, data: &[u8], structural: &[u64], start: usize, end: usize) -> bool {
+        if self.shards == 1 {
+            return true;
+        }
+        let separator = self.layout.separator;
+        let mut field_start = start;
+        for column in 0..=self.arc_column {
+            match next_structural(structural, field_start, end) {
+                Some(at) if data[at] == separator => {
+                    if column == self.arc_column {
+                        // What `field_at` gives, trimmed, for an unquoted field.
+                        let id = data[field_start..at].trim_ascii();
+                        return match id.is_empty() {
+                            false => shard_of(id, self.shards) == self.shard,
+                            true => self.shard == 0,
+                        };
+                    }
+                    field_start = at + 1;
+                }
+                // A quote, or the id is the last field: the general reading.
+                _ => break,
+            }
+        }
+        self.owns(&data[start..end])
+    }
+
     fn process(&mut self, chunk: &Chunk) {
         if self.invalid_utf8_at.is_some() {
             return;
@@ -721,11 +698,13 @@ impl Worker {
             }
         }
         let data = chunk.data.bytes();
+        let structural = &chunk.scan.structural[..];
         let mut start = 0;
         let mut line = chunk.first_line;
-        let mut multiline = chunk.multiline.iter().peekable();
+        let mut multiline = chunk.scan.multiline.iter().peekable();
         let mut fields: Vec<Field> = Vec::with_capacity(self.layout.width + 1);
-        for (k, &end) in chunk.ends.iter().enumerate() {
+        for (k, &end) in chunk.scan.ends.iter().enumerate() {
+            let record_start = start;
             let mut record = &data[start..end];
             start = end + 1;
             let this_line = line;
@@ -733,9 +712,8 @@ impl Worker {
             if let Some(&(_, extra)) = multiline.next_if(|(r, _)| *r == k) {
                 line += extra;
             }
-            // Ownership first: the end of a record another worker owns is never loaded
-            // (`owns` trims the id, `\r` included).
-            if !self.owns(record) {
+            // Ownership first: the end of a record another worker owns is never loaded.
+            if !self.owns_at(data, structural, record_start, end) {
                 continue;
             }
             if let Some(r) = record.strip_suffix(b"\r") {
@@ -746,8 +724,15 @@ impl Worker {
             }
             self.stats.rows_read += 1;
             if record.len() <= MAX_RECORD_BYTES
-                && !chunk.has_nul
-                && self.known_arc_row(record, &mut fields, this_line)
+                && !chunk.scan.has_nul
+                && self.known_arc_row(
+                    data,
+                    structural,
+                    record_start,
+                    record,
+                    &mut fields,
+                    this_line,
+                )
             {
                 continue;
             }
@@ -761,7 +746,7 @@ impl Worker {
                 continue;
             }
             // No text of the export has a NUL byte: one means binary data in the file.
-            if chunk.has_nul && memchr::memchr(0, record).is_some() {
+            if chunk.scan.has_nul && memchr::memchr(0, record).is_some() {
                 self.bad_line(this_line, "a NUL byte (binary data)");
                 continue;
             }
@@ -803,14 +788,30 @@ impl Worker {
     /// would split the same, into the right number of fields, and its `Etat arc`, when it is
     /// in the rest, is that of the first row: not `Invalide`, or the arc would not be known.
     /// Returns false, having done nothing, when that does not hold: the caller then takes the
-    /// general path. Only for blocks without a NUL byte (see [`Chunk::has_nul`]).
+    /// general path. Only for blocks without a NUL byte (see [`Scanned::has_nul`]).
+    /// The record is `record` (its `\r` removed), at `start` in `data`, the chunk whose
+    /// structural bitmap is `structural`.
     fn known_arc_row<'a>(
         &mut self,
+        data: &'a [u8],
+        structural: &[u64],
+        start: usize,
         record: &'a [u8],
         fields: &mut Vec<Field<'a>>,
         line: u64,
     ) -> bool {
-        let Some(end) = split_head(record, self.layout.separator, self.values_width, fields) else {
+        let separator = self.layout.separator;
+        let head = head_fields(
+            data,
+            structural,
+            start,
+            start + record.len(),
+            separator,
+            self.values_width,
+            fields,
+        )
+        .or_else(|| split_head(record, separator, self.values_width, fields));
+        let Some(end) = head else {
             return false;
         };
         let id = self.field(fields, Column::Arc).expect("required").bytes();
@@ -981,6 +982,41 @@ impl Worker {
     }
 }
 
+/// The first `count` fields of the record at `start..end` of `data`, found from the
+/// structural bitmap of `data` (see [`Scanned::structural`]), and where the last of them ends
+/// (relative to `start`), as [`split_head`] gives them. `None` (fields left in any state)
+/// when a quote comes before the end of the last of them, or the record has fewer fields:
+/// [`split_head`] then decides.
+#[inline]
+fn head_fields<'a>(
+    data: &'a [u8],
+    structural: &[u64],
+    start: usize,
+    end: usize,
+    separator: u8,
+    count: usize,
+    fields: &mut Vec<Field<'a>>,
+) -> Option<usize> {
+    fields.clear();
+    let mut field_start = start;
+    loop {
+        match next_structural(structural, field_start, end) {
+            Some(at) if data[at] == separator => {
+                fields.push(Field::unquoted(&data[field_start..at]));
+                if fields.len() == count {
+                    return Some(at - start);
+                }
+                field_start = at + 1;
+            }
+            Some(_) => return None,
+            None => {
+                fields.push(Field::unquoted(&data[field_start..end]));
+                return (fields.len() == count).then_some(end - start);
+            }
+        }
+    }
+}
+
 /// An arc id written as a number below 2²⁰ with no sign and no leading zero (so that two
 /// different texts never give the same number): its value.
 fn small_id(id: &[u8]) -> Option<u32> {
@@ -1124,9 +1160,9 @@ mod tests {
     use super::*;
 
     fn split(buf: &[u8], eof: bool) -> (usize, Vec<usize>, Vec<(usize, u64)>) {
-        let (mut ends, mut multiline) = (Vec::new(), Vec::new());
-        let used = split_records(buf, eof, &mut ends, &mut multiline);
-        (used, ends, multiline)
+        let mut scan = Scanned::default();
+        let used = scan_records(buf, eof, b';', &mut scan);
+        (used, scan.ends, scan.multiline)
     }
 
     #[test]

@@ -160,6 +160,14 @@ pub struct Field<'a> {
 }
 
 impl<'a> Field<'a> {
+    /// A field that was not quoted.
+    pub(crate) fn unquoted(raw: &'a [u8]) -> Self {
+        Field {
+            raw,
+            escaped: false,
+        }
+    }
+
     /// The bytes, without surrounding spaces, when no unescaping is needed.
     pub fn bytes(&self) -> &'a [u8] {
         self.raw.trim_ascii()
@@ -279,7 +287,7 @@ fn split_head_unquoted<'a>(
 
 /// The high bit of each byte of `word` that equals `byte`, exactly (no carry between bytes).
 #[inline]
-fn byte_mask(word: u64, byte: u8) -> u64 {
+pub(crate) fn byte_mask(word: u64, byte: u8) -> u64 {
     const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
     let x = word ^ (0x0101_0101_0101_0101 * u64::from(byte));
     !(((x & LOW7).wrapping_add(LOW7)) | x | LOW7)

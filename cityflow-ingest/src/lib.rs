@@ -19,6 +19,7 @@ mod figures;
 mod geo;
 mod hours;
 mod paris_time;
+mod scan;
 pub mod simulate;
 
 use std::path::{Path, PathBuf};
