@@ -22,7 +22,7 @@ use crate::fast_hash::BuildFastHasher;
 use crate::geo::{linestring_length_metres, parse_geo_point};
 use crate::hours::{Hour, HourStore, Put};
 use crate::paris_time::ParisClock;
-use crate::scan::{next_structural, scan_records, Scanned};
+use crate::scan::{scan_records, structurals, Scanned};
 use crate::{IngestError, Progress};
 
 /// The state of traffic, most severe last.
@@ -665,8 +665,9 @@ impl Worker {
         }
         let separator = self.layout.separator;
         let mut field_start = start;
+        let mut found = structurals(structural, start, end);
         for column in 0..=self.arc_column {
-            match next_structural(structural, field_start, end) {
+            match found.next() {
                 Some(at) if data[at] == separator => {
                     if column == self.arc_column {
                         // What `field_at` gives, trimmed, for an unquoted field.
@@ -999,8 +1000,9 @@ fn head_fields<'a>(
 ) -> Option<usize> {
     fields.clear();
     let mut field_start = start;
+    let mut found = structurals(structural, start, end);
     loop {
-        match next_structural(structural, field_start, end) {
+        match found.next() {
             Some(at) if data[at] == separator => {
                 fields.push(Field::unquoted(&data[field_start..at]));
                 if fields.len() == count {

@@ -225,8 +225,9 @@ fn masks_avx2(block: &[u8; 64], separator: u8) -> Masks {
             let byte = _mm256_set1_epi8($byte as i8);
             let low = _mm256_movemask_epi8(_mm256_cmpeq_epi8(low, byte)) as u32;
             let high = _mm256_movemask_epi8(_mm256_cmpeq_epi8(high, byte)) as u32;
-            // Opaque to the optimiser: left to see a vector of booleans, LLVM rebuilds the
-            // shifts of `prefix_xor` and the bit loops byte by byte: the scan took three times as long.
+            // Opaque to the optimiser: left to see a vector of booleans, LLVM rebuilt the
+            // shifts of `prefix_xor` and the bit loops byte by byte, and the scan took three
+            // times as long.
             std::hint::black_box(u64::from(low) | u64::from(high) << 32)
         }};
     }
@@ -238,26 +239,63 @@ fn masks_avx2(block: &[u8; 64], separator: u8) -> Masks {
     }
 }
 
-/// The first structural byte (see [`Scanned::structural`]) at or after `from` and before
-/// `end`.
-#[inline]
-pub(crate) fn next_structural(structural: &[u64], from: usize, end: usize) -> Option<usize> {
-    if from >= end {
-        return None;
+/// The structural bytes (see [`Scanned::structural`]) from `from` on and before `end`, in
+/// order. It reads the bitmap 64 bits at a time from `from`, so the few fields at the start
+/// of a record cost a bit count each.
+pub(crate) fn structurals(structural: &[u64], from: usize, end: usize) -> Structurals<'_> {
+    Structurals {
+        bitmap: structural,
+        base: from,
+        bits: if from < end {
+            bits_at(structural, from)
+        } else {
+            0
+        },
+        end,
     }
-    let mut word = from / 64;
-    let mut bits = structural[word] & (u64::MAX << (from % 64));
-    loop {
-        if bits != 0 {
-            let at = word * 64 + bits.trailing_zeros() as usize;
-            return (at < end).then_some(at);
+}
+
+/// See [`structurals`].
+pub(crate) struct Structurals<'a> {
+    bitmap: &'a [u64],
+    /// The position of bit 0 of `bits`.
+    base: usize,
+    bits: u64,
+    end: usize,
+}
+
+impl Iterator for Structurals<'_> {
+    type Item = usize;
+
+    #[inline]
+    fn next(&mut self) -> Option<usize> {
+        while self.bits == 0 {
+            self.base += 64;
+            if self.base >= self.end {
+                return None;
+            }
+            self.bits = bits_at(self.bitmap, self.base);
         }
-        word += 1;
-        if word * 64 >= end {
+        let at = self.base + self.bits.trailing_zeros() as usize;
+        if at >= self.end {
+            self.bits = 0;
+            self.base = self.end;
             return None;
         }
-        bits = structural[word];
+        self.bits &= self.bits - 1;
+        Some(at)
     }
+}
+
+/// The 64 bits of `bitmap` from bit `at` on (zeros past its end).
+#[inline]
+fn bits_at(bitmap: &[u64], at: usize) -> u64 {
+    let (word, shift) = (at / 64, at % 64);
+    let low = bitmap.get(word).map_or(0, |w| w >> shift);
+    if shift == 0 {
+        return low;
+    }
+    low | bitmap.get(word + 1).map_or(0, |w| w << (64 - shift))
 }
 
 #[cfg(test)]
@@ -373,21 +411,22 @@ mod tests {
     }
 
     #[test]
-    fn next_structural_within_bounds() {
+    fn structurals_within_bounds() {
         let mut out = Scanned::default();
         let buf = b"abc;def\"ghi".repeat(20);
         scan_records(&buf, true, b';', &mut out);
         let expected: Vec<usize> = (0..buf.len())
             .filter(|&i| buf[i] == b';' || buf[i] == b'"')
             .collect();
-        for from in 0..buf.len() {
+        for from in 0..=buf.len() {
             for end in from..=buf.len() {
-                let want = expected.iter().copied().find(|&i| i >= from && i < end);
-                assert_eq!(
-                    next_structural(&out.structural, from, end),
-                    want,
-                    "{from}..{end}"
-                );
+                let want: Vec<usize> = expected
+                    .iter()
+                    .copied()
+                    .filter(|&i| i >= from && i < end)
+                    .collect();
+                let got: Vec<usize> = structurals(&out.structural, from, end).collect();
+                assert_eq!(got, want, "{from}..{end}");
             }
         }
     }
