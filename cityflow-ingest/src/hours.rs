@@ -246,6 +246,20 @@ impl HourStore {
 
     fn pair(&self, arc: u32, day: i64) -> Option<u32> {
         let days = self.arc_days.get(arc as usize)?;
+        // An arc usually has a row every day from its first: then `day` is at its distance
+        // from the first day, and one read finds it. A report reads every arc's list for one
+        // day; a binary search there missed the cache at each of its steps (on a year's file
+        // it was 3 % of the whole job).
+        let first = i64::from(days.first()?.0);
+        if let Some(&(d, pair)) = day
+            .checked_sub(first)
+            .and_then(|i| usize::try_from(i).ok())
+            .and_then(|i| days.get(i))
+        {
+            if i64::from(d) == day {
+                return Some(pair);
+            }
+        }
         let day = i32::try_from(day).ok()?;
         days.binary_search_by_key(&day, |(d, _)| *d)
             .ok()
@@ -380,6 +394,21 @@ mod tests {
         assert_eq!(store.pair_count(), 6);
         for day in [1, 2, 3, 7, 8, 9] {
             assert!(store.hours(0, day).is_some(), "day {day}");
+        }
+        // Gaps, both ends and far away: found neither at their distance from the first day
+        // nor by the search.
+        for day in [
+            0,
+            4,
+            5,
+            6,
+            10,
+            -1,
+            i64::from(i32::MAX) + 1,
+            i64::MAX,
+            i64::MIN,
+        ] {
+            assert!(store.hours(0, day).is_none(), "day {day}");
         }
     }
 
