@@ -262,6 +262,8 @@ struct Chunk {
     /// Its records, NUL bytes and structural bytes (see [`Scanned`]). Line numbers in
     /// messages count physical lines, hence `scan.multiline`.
     scan: Scanned,
+    /// Per record: the worker that parses it (see [`Sharding`]); empty with one worker.
+    owners: Vec<u32>,
 }
 
 /// How many blocks the reader keeps to reuse their buffers once the workers are done.
@@ -416,6 +418,11 @@ fn aggregate_reader(
     }
     drop(results_tx);
 
+    let sharding = Sharding {
+        shards: workers,
+        separator: layout.separator,
+        arc_column: layout.index(Column::Arc).expect("required"),
+    };
     let mut index: u32 = 0;
     let mut line: u64 = 2;
     let mut stats_bytes = 0u64;
@@ -430,13 +437,14 @@ fn aggregate_reader(
             if buf.len == 0 {
                 break;
             }
-            let (mut next, mut scan) = recycle(&mut sent);
+            let (mut next, mut scan, mut owners) = recycle(&mut sent);
             let used = scan_records(buf.bytes(), eof, layout.separator, &mut scan);
             if scan.ends.is_empty() {
                 // One record larger than a block: read on until it ends.
                 eof = buf.fill(&mut input, path, offset)?;
                 continue;
             }
+            sharding.owners(&buf.bytes()[..used], &scan, &mut owners);
             next.push(&buf.bytes()[used..]);
             buf.len = used;
             let data = std::mem::replace(&mut buf, next);
@@ -449,6 +457,7 @@ fn aggregate_reader(
                 offset: offset - data.len as u64,
                 data,
                 scan,
+                owners,
             });
             line += lines;
             if senders.iter().any(|s| s.send(chunk.clone()).is_err()) {
@@ -482,16 +491,73 @@ fn aggregate_reader(
 
 /// Buffers for the next block: those of the oldest block handed out when every worker is
 /// done with it, else new ones.
-fn recycle(sent: &mut VecDeque<Arc<Chunk>>) -> (Block, Scanned) {
+fn recycle(sent: &mut VecDeque<Arc<Chunk>>) -> (Block, Scanned, Vec<u32>) {
     if sent.len() >= RECYCLED_CHUNKS {
         if let Some(oldest) = sent.pop_front() {
             if let Ok(mut chunk) = Arc::try_unwrap(oldest) {
                 chunk.data.len = 0;
-                return (chunk.data, chunk.scan);
+                return (chunk.data, chunk.scan, chunk.owners);
             }
         }
     }
-    (Block::default(), Scanned::default())
+    (Block::default(), Scanned::default(), Vec::new())
+}
+
+/// Which worker parses which record: the one whose shard holds the record's arc (by a hash of
+/// its id), or the first for records whose arc cannot be read (they are malformed, and must
+/// be counted once). The reader decides, once per record, as it has just scanned the block;
+/// before, every worker read every record's id to decide for itself.
+struct Sharding {
+    shards: usize,
+    separator: u8,
+    arc_column: usize,
+}
+
+impl Sharding {
+    /// Fills `owners` with the worker of each record of `data`, the block `scan` describes
+    /// (nothing with one worker).
+    fn owners(&self, data: &[u8], scan: &Scanned, owners: &mut Vec<u32>) {
+        owners.clear();
+        if self.shards == 1 {
+            return;
+        }
+        let mut start = 0;
+        for &end in &scan.ends {
+            owners.push(self.owner(data, &scan.structural, start, end) as u32);
+            start = end + 1;
+        }
+    }
+
+    /// The worker of the record at `start..end` of `data`: its fields up to the arc id are
+    /// read from the structural bitmap when none of them is quoted, else by [`field_at`]
+    /// (which trims the id, `\r` included).
+    ///
+    /// [`field_at`]: crate::csv_input::field_at
+    #[inline]
+    fn owner(&self, data: &[u8], structural: &[u64], start: usize, end: usize) -> usize {
+        let mut field_start = start;
+        let mut found = structurals(structural, start, end);
+        let id = 'id: {
+            for column in 0..=self.arc_column {
+                match found.next() {
+                    Some(at) if data[at] == self.separator => {
+                        if column == self.arc_column {
+                            // What `field_at` gives, trimmed, for an unquoted field.
+                            break 'id Some(data[field_start..at].trim_ascii());
+                        }
+                        field_start = at + 1;
+                    }
+                    // A quote, or the id is the last field: the general reading.
+                    _ => break,
+                }
+            }
+            crate::csv_input::field_at(&data[start..end], self.separator, self.arc_column)
+        };
+        match id {
+            Some(id) if !id.is_empty() => shard_of(id, self.shards),
+            _ => 0,
+        }
+    }
 }
 
 /// A buffer of input: `bytes[..len]` holds data. `bytes` only grows and stays initialised, so
@@ -595,8 +661,6 @@ struct Worker {
     tails: Vec<Option<Box<[u8]>>>,
     /// [`Layout::values_width`].
     values_width: usize,
-    /// The index of the arc id's column.
-    arc_column: usize,
     hours: HourStore,
     timestamps: TimestampCache,
     stats: Stats,
@@ -617,7 +681,6 @@ impl Worker {
             shard,
             shards,
             values_width: layout.values_width(),
-            arc_column: layout.index(Column::Arc).expect("required"),
             tails: Vec::new(),
             layout,
             clock,
@@ -641,49 +704,6 @@ impl Worker {
                 reason: reason.into(),
             });
         }
-    }
-
-    /// Whether this worker handles `record`: its arc's shard, or shard 0 for records whose
-    /// arc cannot be read (they are malformed, and must be counted once).
-    fn owns(&self, record: &[u8]) -> bool {
-        if self.shards == 1 {
-            return true;
-        }
-        let arc_column = self.layout.index(Column::Arc).expect("required");
-        match crate::csv_input::field_at(record, self.layout.separator, arc_column) {
-            Some(id) if !id.is_empty() => shard_of(id, self.shards) == self.shard,
-            _ => self.shard == 0,
-        }
-    }
-
-    /// [`Worker::owns`] for the record at `start..end` of a chunk, reading the fields up to
-    /// the arc id from the chunk's structural bitmap when none of them is quoted.
-    #[inline]
-    fn owns_at(&self, data: &[u8], structural: &[u64], start: usize, end: usize) -> bool {
-        if self.shards == 1 {
-            return true;
-        }
-        let separator = self.layout.separator;
-        let mut field_start = start;
-        let mut found = structurals(structural, start, end);
-        for column in 0..=self.arc_column {
-            match found.next() {
-                Some(at) if data[at] == separator => {
-                    if column == self.arc_column {
-                        // What `field_at` gives, trimmed, for an unquoted field.
-                        let id = data[field_start..at].trim_ascii();
-                        return match id.is_empty() {
-                            false => shard_of(id, self.shards) == self.shard,
-                            true => self.shard == 0,
-                        };
-                    }
-                    field_start = at + 1;
-                }
-                // A quote, or the id is the last field: the general reading.
-                _ => break,
-            }
-        }
-        self.owns(&data[start..end])
     }
 
     fn process(&mut self, chunk: &Chunk) {
@@ -713,8 +733,12 @@ impl Worker {
             if let Some(&(_, extra)) = multiline.next_if(|(r, _)| *r == k) {
                 line += extra;
             }
-            // Ownership first: the end of a record another worker owns is never loaded.
-            if !self.owns_at(data, structural, record_start, end) {
+            // Another worker's record is never loaded.
+            if chunk
+                .owners
+                .get(k)
+                .is_some_and(|&owner| owner as usize != self.shard)
+            {
                 continue;
             }
             if let Some(r) = record.strip_suffix(b"\r") {
