@@ -74,6 +74,9 @@ fn scan_portable(buf: &[u8], eof: bool, separator: u8, out: &mut Scanned) -> usi
     state.finish(buf.len(), eof, out)
 }
 
+/// [`scan_portable`]'s loop with the AVX2 masks. It is written out again rather than shared
+/// through a closure or a generic so that the masks are computed inline, in a function
+/// compiled for AVX2, whatever the optimiser decides about inlining across the two.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn scan_avx2(buf: &[u8], eof: bool, separator: u8, out: &mut Scanned) -> usize {
