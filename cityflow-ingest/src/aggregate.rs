@@ -15,14 +15,14 @@ use std::sync::mpsc;
 use std::sync::Arc;
 
 use crate::csv_input::{
-    parse_decimal, parse_number, parse_timestamp, split_head, split_record, Column, Field, Layout,
-    Number,
+    head_fields, parse_decimal, parse_number, parse_timestamp, split_head, split_record, Column,
+    Field, Layout, Number,
 };
 use crate::fast_hash::BuildFastHasher;
 use crate::geo::{linestring_length_metres, parse_geo_point};
 use crate::hours::{Hour, HourStore, Put};
 use crate::paris_time::ParisClock;
-use crate::scan::{scan_records, structurals, Scanned};
+use crate::scan::{scan_records, Scanned};
 use crate::{IngestError, Progress};
 
 /// The state of traffic, most severe last.
@@ -521,37 +521,32 @@ impl Sharding {
         if self.shards == 1 {
             return;
         }
+        let mut fields = Vec::with_capacity(self.arc_column + 1);
         let mut start = 0;
         for &end in &scan.ends {
-            owners.push(self.owner(data, &scan.structural, start, end) as u32);
+            owners.push(self.owner(data, &scan.structural, start, end, &mut fields) as u32);
             start = end + 1;
         }
     }
 
     /// The worker of the record at `start..end` of `data`: its fields up to the arc id are
-    /// read from the structural bitmap when none of them is quoted, else by [`field_at`]
-    /// (which trims the id, `\r` included).
+    /// read from the structural bitmap when none of them is quoted, else by [`field_at`].
+    /// Both trim the id, `\r` included.
     ///
     /// [`field_at`]: crate::csv_input::field_at
     #[inline]
-    fn owner(&self, data: &[u8], structural: &[u64], start: usize, end: usize) -> usize {
-        let mut field_start = start;
-        let mut found = structurals(structural, start, end);
-        let id = 'id: {
-            for column in 0..=self.arc_column {
-                match found.next() {
-                    Some(at) if data[at] == self.separator => {
-                        if column == self.arc_column {
-                            // What `field_at` gives, trimmed, for an unquoted field.
-                            break 'id Some(data[field_start..at].trim_ascii());
-                        }
-                        field_start = at + 1;
-                    }
-                    // A quote, or the id is the last field: the general reading.
-                    _ => break,
-                }
-            }
-            crate::csv_input::field_at(&data[start..end], self.separator, self.arc_column)
+    fn owner<'a>(
+        &self,
+        data: &'a [u8],
+        structural: &[u64],
+        start: usize,
+        end: usize,
+        fields: &mut Vec<Field<'a>>,
+    ) -> usize {
+        let count = self.arc_column + 1;
+        let id = match head_fields(data, structural, start, end, self.separator, count, fields) {
+            Some(_) => Some(fields[self.arc_column].bytes()),
+            None => crate::csv_input::field_at(&data[start..end], self.separator, self.arc_column),
         };
         match id {
             Some(id) if !id.is_empty() => shard_of(id, self.shards),
@@ -1004,42 +999,6 @@ impl Worker {
             }
         }
         i
-    }
-}
-
-/// The first `count` fields of the record at `start..end` of `data`, found from the
-/// structural bitmap of `data` (see [`Scanned::structural`]), and where the last of them ends
-/// (relative to `start`), as [`split_head`] gives them. `None` (fields left in any state)
-/// when a quote comes before the end of the last of them, or the record has fewer fields:
-/// [`split_head`] then decides.
-#[inline]
-fn head_fields<'a>(
-    data: &'a [u8],
-    structural: &[u64],
-    start: usize,
-    end: usize,
-    separator: u8,
-    count: usize,
-    fields: &mut Vec<Field<'a>>,
-) -> Option<usize> {
-    fields.clear();
-    let mut field_start = start;
-    let mut found = structurals(structural, start, end);
-    loop {
-        match found.next() {
-            Some(at) if data[at] == separator => {
-                fields.push(Field::unquoted(&data[field_start..at]));
-                if fields.len() == count {
-                    return Some(at - start);
-                }
-                field_start = at + 1;
-            }
-            Some(_) => return None,
-            None => {
-                fields.push(Field::unquoted(&data[field_start..end]));
-                return (fields.len() == count).then_some(end - start);
-            }
-        }
     }
 }
 

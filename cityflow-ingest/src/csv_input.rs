@@ -224,65 +224,47 @@ pub fn split_head<'a>(
     count: usize,
     fields: &mut Vec<Field<'a>>,
 ) -> Option<usize> {
-    if let Some(end) = split_head_unquoted(record, separator, count, fields) {
-        return Some(end);
-    }
     match split_fields(record, separator, count, fields) {
         Ok(end) if fields.len() == count => Some(end),
         _ => None,
     }
 }
 
-/// [`split_head`] for the common head without any quote, 8 bytes at a time: every separator
-/// of a word is found at once. `None` (fields left in any state) when a quote comes before
-/// the end of the last field, or the record has fewer fields: [`split_fields`] then decides.
-fn split_head_unquoted<'a>(
-    record: &'a [u8],
+/// [`split_head`] for the common head without any quote, from the structural bitmap of
+/// `data` (see [`Scanned::structural`](crate::scan::Scanned::structural)): the first `count`
+/// fields of the record at `start..end` of `data`, and where the last of them ends (relative
+/// to `start`). Each field costs a bit count. `None` (fields left in any state) when a quote
+/// comes before the end of the last of them, or the record has fewer fields: [`split_head`]
+/// then decides.
+#[inline]
+pub(crate) fn head_fields<'a>(
+    data: &'a [u8],
+    structural: &[u64],
+    start: usize,
+    end: usize,
     separator: u8,
     count: usize,
     fields: &mut Vec<Field<'a>>,
 ) -> Option<usize> {
     fields.clear();
-    let mut start = 0;
-    let mut base = 0;
-    while base < record.len() {
-        let word = match record.get(base..base + 8) {
-            Some(bytes) => u64::from_le_bytes(bytes.try_into().expect("8 bytes")),
+    let mut field_start = start;
+    let mut found = crate::scan::structurals(structural, start, end);
+    loop {
+        match found.next() {
+            Some(at) if data[at] == separator => {
+                fields.push(Field::unquoted(&data[field_start..at]));
+                if fields.len() == count {
+                    return Some(at - start);
+                }
+                field_start = at + 1;
+            }
+            Some(_) => return None,
             None => {
-                let mut last = [0u8; 8];
-                last[..record.len() - base].copy_from_slice(&record[base..]);
-                u64::from_le_bytes(last)
+                fields.push(Field::unquoted(&data[field_start..end]));
+                return (fields.len() == count).then_some(end - start);
             }
-        };
-        // Bytes past the end of the record are zero, neither a separator nor a quote.
-        let mut separators = byte_mask(word, separator);
-        let quotes = byte_mask(word, b'"');
-        while separators != 0 {
-            let at = separators.trailing_zeros();
-            if quotes & ((1u64 << at) - 1) != 0 {
-                return None;
-            }
-            let end = base + (at / 8) as usize;
-            fields.push(Field {
-                raw: &record[start..end],
-                escaped: false,
-            });
-            if fields.len() == count {
-                return Some(end);
-            }
-            start = end + 1;
-            separators &= separators - 1;
         }
-        if quotes != 0 {
-            return None;
-        }
-        base += 8;
     }
-    fields.push(Field {
-        raw: &record[start..],
-        escaped: false,
-    });
-    (fields.len() == count).then_some(record.len())
 }
 
 /// The high bit of each byte of `word` that equals `byte`, exactly (no carry between bytes).
@@ -627,13 +609,16 @@ mod tests {
         // Text after a closing quote stays in the rest, where a whole split finds it.
         let end = split_head(b"a;\"q\"x;b", b';', 2, &mut f).unwrap();
         assert_eq!(end, 5);
-        // The word-at-a-time path and the general one agree, at every length and count.
+        // The bitmap path and the general one agree, at every length and count.
         let plain = b"5462;AE_A4;2025-11-04T17:00:00+01:00;;5.25;Fluide;0;x;12345678;;Ouvert;tail";
         let mut g = Vec::new();
+        let mut scan = crate::scan::Scanned::default();
         for len in 0..=plain.len() {
             let rec = &plain[..len];
+            crate::scan::scan_records(rec, true, b';', &mut scan);
             for count in 1..14 {
-                let fast = split_head(rec, b';', count, &mut f);
+                let fast = head_fields(rec, &scan.structural, 0, len, b';', count, &mut f)
+                    .or_else(|| split_head(rec, b';', count, &mut f));
                 let general = match split_fields(rec, b';', count, &mut g) {
                     Ok(end) if g.len() == count => Some(end),
                     _ => None,
