@@ -233,6 +233,12 @@ impl Aggregate {
 /// (a 10 MB `Libelle` in the top 10 would make the JSON too large for DynamoDB).
 pub const MAX_RECORD_BYTES: usize = 1 << 20;
 
+/// The longest record the reader holds while looking for its end. Records up to that size
+/// are read whole and, past [`MAX_RECORD_BYTES`], reported as malformed lines; a longer one
+/// ends the run (see [`unended_record`]). Without a bound, one stray `"` made the rest of
+/// the file a single record, held in memory whole and scanned again at each block read.
+const MAX_PENDING_BYTES: usize = 16 * MAX_RECORD_BYTES;
+
 /// How many malformed lines are reported by number.
 pub const REPORTED_BAD_LINES: usize = 10;
 
@@ -252,6 +258,44 @@ impl DayFilter {
 /// Block size handed to workers: small enough that a block is still in cache when the
 /// workers read it after the reader (4 MB blocks were 10-15 % slower here).
 const CHUNK_BYTES: usize = 1 << 20;
+
+/// `reason` a record is malformed, saying how many lines it spans when it spans several:
+/// a quote opened and never closed makes the following lines part of it.
+fn spanning(reason: impl Into<String>, extra_lines: u64) -> String {
+    let reason = reason.into();
+    if extra_lines == 0 {
+        return reason;
+    }
+    format!(
+        "{reason} (one record over {} lines: is a quote opened in it never closed?)",
+        extra_lines + 1
+    )
+}
+
+/// The error for a record still open after [`MAX_PENDING_BYTES`]: `pending`, starting on
+/// `line` at byte `offset` of the (decompressed) input. The run fails rather than skipping
+/// it: after an unclosed quote there is no telling where the next row starts, and every row
+/// after it would be lost from the reports without a word.
+fn unended_record(path: &Path, pending: &[u8], line: u64, offset: u64) -> IngestError {
+    let limit = MAX_PENDING_BYTES >> 20;
+    let breaks = memchr::memchr_iter(b'\n', pending).count();
+    let message = if breaks > 0 {
+        format!(
+            "the record starting on line {line} (byte {offset}) runs on for more than {limit} \
+             MiB and {breaks} lines without ending: a quoted field opened in it is never \
+             closed (a stray '\"'?), so no row after it can be read"
+        )
+    } else {
+        format!(
+            "line {line} (byte {offset}) is longer than {limit} MiB: this is not the \
+             open-data export (binary data?)"
+        )
+    };
+    IngestError::Input {
+        path: path.to_path_buf(),
+        message,
+    }
+}
 
 struct Chunk {
     index: u32,
@@ -440,7 +484,10 @@ fn aggregate_reader(
             let (mut next, mut scan, mut owners) = recycle(&mut sent);
             let used = scan_records(buf.bytes(), eof, layout.separator, &mut scan);
             if scan.ends.is_empty() {
-                // One record larger than a block: read on until it ends.
+                // One record larger than a block: read on until it ends, within a bound.
+                if buf.len > MAX_PENDING_BYTES {
+                    return Err(unended_record(path, buf.bytes(), line, offset));
+                }
                 eof = buf.fill(&mut input, path, offset)?;
                 continue;
             }
@@ -725,8 +772,10 @@ impl Worker {
             start = end + 1;
             let this_line = line;
             line += 1;
+            let mut extra_lines = 0;
             if let Some(&(_, extra)) = multiline.next_if(|(r, _)| *r == k) {
                 line += extra;
+                extra_lines = extra;
             }
             // Another worker's record is never loaded.
             if chunk
@@ -762,18 +811,18 @@ impl Worker {
                     record.len(),
                     MAX_RECORD_BYTES >> 20
                 );
-                self.bad_line(this_line, msg);
+                self.bad_line(this_line, spanning(msg, extra_lines));
                 continue;
             }
             // No text of the export has a NUL byte: one means binary data in the file.
             if chunk.scan.has_nul && memchr::memchr(0, record).is_some() {
-                self.bad_line(this_line, "a NUL byte (binary data)");
+                self.bad_line(this_line, spanning("a NUL byte (binary data)", extra_lines));
                 continue;
             }
             // The borrow of `fields` ends before `self` is used mutably again.
             let fields_ok = split_record(record, self.layout.separator, &mut fields);
             if let Err(reason) = fields_ok {
-                self.bad_line(this_line, reason);
+                self.bad_line(this_line, spanning(reason, extra_lines));
                 continue;
             }
             if fields.len() != self.layout.width {
@@ -782,11 +831,11 @@ impl Worker {
                     self.layout.width,
                     fields.len()
                 );
-                self.bad_line(this_line, msg);
+                self.bad_line(this_line, spanning(msg, extra_lines));
                 continue;
             }
             match self.row(&fields, this_line, None) {
-                Err(reason) => self.bad_line(this_line, reason),
+                Err(reason) => self.bad_line(this_line, spanning(reason, extra_lines)),
                 Ok(Some(arc)) if self.tails[arc as usize].is_none() => {
                     let end = split_head(
                         record,

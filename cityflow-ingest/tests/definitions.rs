@@ -514,3 +514,55 @@ fn truncated_gzip_and_invalid_utf8_are_clear_errors() {
         .to_string()
         .contains("empty"));
 }
+
+#[test]
+fn a_quote_never_closed_is_named_instead_of_swallowing_the_file() {
+    // Near the end of the file it swallows a few rows into one malformed record, as before
+    // (the reader cannot know where it should have ended), whose reason says so.
+    let mut lines = vec![
+        row("1", &hour(8), "10", "5", "Fluide"),
+        row("2", &hour(8), "7", "5", "Fluide").replacen("Arc 2", "\"Arc 2", 1),
+    ];
+    lines.extend((9..12).map(|h| row("1", &hour(h), "10", "5", "Fluide")));
+    let i = run(&lines, DaySelection::All);
+    assert_eq!(i.aggregate.stats.rows_malformed, 1);
+    let bad = &i.aggregate.first_bad_lines[0];
+    assert_eq!(bad.line, 3);
+    assert!(
+        bad.reason.contains("one record over") && bad.reason.contains("never closed"),
+        "{}",
+        bad.reason
+    );
+    assert_eq!(
+        only(&i, "2025-11-04").debit_total,
+        10,
+        "the row before it counts"
+    );
+
+    // Far from the end, it would take every later row with it: the run stops and says where.
+    let filler = row("1", &hour(9), "10", "5", "Fluide");
+    let rows_past_limit = (17 << 20) / filler.len();
+    lines.truncate(2);
+    lines.extend(std::iter::repeat_n(filler, rows_past_limit));
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(&dir, "stray.csv", &lines);
+    let start = HEADER.len() + 1 + lines[0].len() + 1;
+    let err = ingest(&path, DaySelection::All, 2, &NoProgress)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("stray.csv"), "{err}");
+    assert!(
+        err.contains(&format!("starting on line 3 (byte {start})")),
+        "{err}"
+    );
+    assert!(err.contains("never closed"), "{err}");
+
+    // A line of garbage longer than the bound, without any line break, stops it too.
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(&dir, "binary.csv", &["x".repeat(17 << 20)]);
+    let err = ingest(&path, DaySelection::All, 2, &NoProgress)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("line 2 (byte"), "{err}");
+    assert!(err.contains("longer than 16 MiB"), "{err}");
+}
