@@ -9,7 +9,8 @@
 #   duckdb    scripts/reference_aggregate.py --engine duckdb: the per-arc, per-day count, sum,
 #             mean and max with our definitions (exact duplicates once, Invalide excluded,
 #             impossible values dropped), timed around the query only (--time);
-#   duckdb-plain  the plain GROUP BY without those (not our figures: the fastest DuckDB goes);
+#   duckdb-plain  the plain GROUP BY: Invalide excluded, duplicates and impossible values
+#             kept (not our figures: the fastest DuckDB goes);
 #   polars    the same definitions as duckdb, when polars is installed.
 # One warm-up of each, then BENCH_RUNS (default 5) runs; medians are printed.
 #
