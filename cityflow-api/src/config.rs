@@ -134,6 +134,38 @@ impl ApiConfig {
     }
 }
 
+impl ApiConfig {
+    /// Each of [`API_VARIABLES`] with the value in effect, for `cityflow env`: defaults
+    /// applied, the token shown as `***` when set (never its value).
+    pub fn settings(&self) -> Vec<(&'static str, String)> {
+        let origins: Vec<&str> = self
+            .cors_origins
+            .iter()
+            .filter_map(|o| o.to_str().ok())
+            .collect();
+        vec![
+            ("CITYFLOW_API_BIND", self.bind.clone()),
+            (
+                "CITYFLOW_API_TOKEN",
+                self.token.as_ref().map_or("", |_| "***").to_string(),
+            ),
+            ("CITYFLOW_API_CORS_ORIGINS", origins.join(",")),
+            (
+                "CITYFLOW_API_TIMEOUT_MS",
+                self.request_timeout.as_millis().to_string(),
+            ),
+            (
+                "CITYFLOW_API_STORE_TIMEOUT_MS",
+                self.store_timeout.as_millis().to_string(),
+            ),
+            (
+                "CITYFLOW_API_MAX_CONCURRENCY",
+                self.max_concurrency.to_string(),
+            ),
+        ]
+    }
+}
+
 /// `scheme://host[:port]` with nothing after: what browsers send in `Origin`.
 fn is_origin(text: &str) -> bool {
     let text = text.trim_end_matches('/');

@@ -202,6 +202,8 @@ fn env_shows_mode_targets_and_redacts_secrets() {
             "mongodb://admin:canary-s3cret@db.internal:27017/",
         ),
         ("DATABASE_TYPE", "mongodb"),
+        ("CITYFLOW_API_TOKEN", "canary-t0ken"),
+        ("CITYFLOW_API_MAX_CONCURRENCY", "64"),
     ];
     let assert = cityflow(dir.path(), &vars).arg("env").assert().success();
     let out = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
@@ -211,6 +213,30 @@ fn env_shows_mode_targets_and_redacts_secrets() {
         "{out}"
     );
     assert!(!out.contains("canary-s3cret"), "{out}");
+    // `cityflow serve`'s settings: set ones marked, defaults shown, the token never.
+    let line = |name: &str| {
+        out.lines()
+            .find(|l| l.split_whitespace().any(|w| w == name))
+            .unwrap_or_else(|| panic!("no {name} in {out}"))
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    assert_eq!(line("CITYFLOW_API_TOKEN"), "* CITYFLOW_API_TOKEN ***");
+    assert_eq!(
+        line("CITYFLOW_API_MAX_CONCURRENCY"),
+        "* CITYFLOW_API_MAX_CONCURRENCY 64"
+    );
+    assert_eq!(
+        line("CITYFLOW_API_BIND"),
+        "CITYFLOW_API_BIND 127.0.0.1:8080"
+    );
+    assert!(!out.contains("canary-t0ken"), "{out}");
+    cityflow(dir.path(), &[("CITYFLOW_API_TIMEOUT_MS", "soon")])
+        .arg("env")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("CITYFLOW_API_TIMEOUT_MS"));
 
     let assert = cityflow(dir.path(), &[("AWS_EXECUTION_ENV", "AWS_Lambda_rust")])
         .args(["env", "--json"])

@@ -1,13 +1,25 @@
 //! `cityflow env`: the detected mode, every target and every setting, secrets redacted.
 
-use cityflow_storage::Mode;
+use cityflow_api::ApiConfig;
+use cityflow_storage::{Mode, VariableReport};
 
 use super::Context;
 use crate::exit::Failure;
 
 pub fn run(ctx: &Context) -> Result<u8, Failure> {
     let c = &ctx.config;
-    let variables = c.variables(&ctx.env);
+    let mut variables = c.variables(&ctx.env);
+    // `cityflow serve`'s settings too, checked as `serve` checks them (a bad one is exit 2).
+    let api = ApiConfig::from_env(&ctx.env)?;
+    variables.extend(
+        api.settings()
+            .into_iter()
+            .map(|(name, value)| VariableReport {
+                name,
+                value,
+                set: ctx.env.get(name).is_some_and(|v| !v.trim().is_empty()),
+            }),
+    );
     if ctx.json {
         let out = serde_json::json!({
             "mode": c.mode,
