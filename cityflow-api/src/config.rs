@@ -132,9 +132,7 @@ impl ApiConfig {
             max_concurrency: positive(env, "CITYFLOW_API_MAX_CONCURRENCY", 512)? as usize,
         })
     }
-}
 
-impl ApiConfig {
     /// Each of [`API_VARIABLES`] with the value in effect, for `cityflow env`: defaults
     /// applied, the token shown as `***` when set (never its value).
     pub fn settings(&self) -> Vec<(&'static str, String)> {
