@@ -214,6 +214,25 @@ pub(crate) enum ReportErrors {
     Unavailable(Problem),
 }
 
+/// The answers other than 200 of `/reports/latest`, for the OpenAPI document: those of a
+/// report, but no 400, as it has no parameter to get wrong.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub(crate) enum LatestErrors {
+    /// Not modified (`If-None-Match` or `If-Modified-Since`).
+    #[response(status = 304)]
+    NotModified,
+    /// No report at all yet.
+    #[response(status = 404, content_type = "application/problem+json")]
+    NoReport(Problem),
+    /// `Accept` allows none of the representations.
+    #[response(status = 406, content_type = "application/problem+json")]
+    NotAcceptable(Problem),
+    /// The store does not answer in time.
+    #[response(status = 503, content_type = "application/problem+json")]
+    Unavailable(Problem),
+}
+
 /// The answers other than 200 of `/reports` and `/stats`, for the OpenAPI document.
 #[derive(utoipa::IntoResponses)]
 #[allow(dead_code)]

@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::cache::{Freshness, Representation};
 use crate::negotiate;
 use crate::pages;
-use crate::problem::{Problem, RangeErrors, ReportErrors};
+use crate::problem::{LatestErrors, Problem, RangeErrors, ReportErrors};
 use crate::views::{date_param, Envelope, RangeQuery, ReportItem, ReportList, Stats};
 use crate::ApiState;
 
@@ -265,7 +265,7 @@ pub(crate) async fn report(
     responses(
         (status = 200, description = "The newest report; `Content-Location` names its own URL",
             content((Envelope = "application/json"), (String = "text/csv"), (String = "text/html"))),
-        ReportErrors,
+        LatestErrors,
     ))]
 pub(crate) async fn latest(
     State(state): State<ApiState>,

@@ -603,4 +603,23 @@ async fn the_openapi_document_covers_every_route() {
         .unwrap();
     let names: Vec<&str> = params.iter().map(|p| p["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["from", "to"]);
+    // Only the answers a route can give: `/reports/latest` has nothing to send a 400 about.
+    let answers = |path: &str| {
+        let mut codes: Vec<String> = doc["paths"][path]["get"]["responses"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        codes.sort();
+        codes
+    };
+    assert_eq!(
+        answers("/reports/latest"),
+        ["200", "304", "404", "406", "503"]
+    );
+    assert_eq!(
+        answers("/reports/{date}"),
+        ["200", "304", "400", "404", "406", "503"]
+    );
 }
