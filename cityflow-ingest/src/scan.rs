@@ -71,7 +71,7 @@ fn scan_portable(buf: &[u8], eof: bool, separator: u8, out: &mut Scanned) -> usi
         last[..rest.len()].copy_from_slice(rest);
         state.step_last(masks_portable(&last, separator), rest.len(), out);
     }
-    state.finish(buf.len(), eof, out)
+    state.finish(buf, eof, out)
 }
 
 /// [`scan_portable`]'s loop with the AVX2 masks. It is written out again rather than shared
@@ -92,7 +92,7 @@ unsafe fn scan_avx2(buf: &[u8], eof: bool, separator: u8, out: &mut Scanned) -> 
         last[..rest.len()].copy_from_slice(rest);
         state.step_last(masks_avx2(&last, separator), rest.len(), out);
     }
-    state.finish(buf.len(), eof, out)
+    state.finish(buf, eof, out)
 }
 
 /// What the scan carries from 64 bytes to the next.
@@ -161,10 +161,16 @@ impl ScanState {
         }
     }
 
-    fn finish(self, len: usize, eof: bool, out: &mut Scanned) -> usize {
+    fn finish(mut self, buf: &[u8], eof: bool, out: &mut Scanned) -> usize {
+        let len = buf.len();
         let mut used = out.ends.last().map_or(0, |&end| end + 1);
         if eof && used < len {
             // An unterminated last record: up to the end (the parser reports what is wrong).
+            // A line break as the file's last byte, inside its open quotes, ends the file's
+            // last line rather than starting another.
+            if buf.last() == Some(&b'\n') {
+                self.extra = self.extra.saturating_sub(1);
+            }
             if self.extra > 0 {
                 out.multiline.push((out.ends.len(), self.extra));
             }
@@ -330,7 +336,13 @@ mod tests {
                         extra += 1;
                         search = nl + 1;
                     }
-                    None if eof => break buf.len(),
+                    None if eof => {
+                        // The file's last byte, a line break inside quotes, adds no line.
+                        if search == buf.len() && extra > 0 {
+                            extra -= 1;
+                        }
+                        break buf.len();
+                    }
                     None => break 'outer pos,
                 }
             };

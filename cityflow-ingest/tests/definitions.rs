@@ -529,7 +529,7 @@ fn a_quote_never_closed_is_named_instead_of_swallowing_the_file() {
     let bad = &i.aggregate.first_bad_lines[0];
     assert_eq!(bad.line, 3);
     assert!(
-        bad.reason.contains("one record over") && bad.reason.contains("never closed"),
+        bad.reason.contains("one record over 4 lines") && bad.reason.contains("never closed"),
         "{}",
         bad.reason
     );
