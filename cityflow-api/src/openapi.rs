@@ -2,7 +2,7 @@
 
 use utoipa::OpenApi;
 
-use crate::problem::{Problem, RangeErrors, ReportErrors};
+use crate::problem::{DateErrors, Problem, RangeErrors, ReportErrors};
 use crate::routes::{self, Health};
 use crate::views::{
     Envelope, Indicator, Links, Point, RangeQuery, ReportItem, ReportList, Stats, SummaryFigures,
@@ -45,6 +45,7 @@ struct ApiDoc;
     params(("date" = String, Path, format = Date, example = "2026-03-10")),
     responses(
         (status = 200, description = "The envelope {report_id, date, timestamp, report}", body = Envelope),
+        DateErrors,
         ReportErrors,
     ))]
 #[allow(dead_code)]
@@ -57,6 +58,7 @@ fn report_json() {}
     responses(
         (status = 200, description = "The CSV", content_type = "text/csv", body = String,
             headers(("Content-Disposition" = String, description = "attachment; filename=\"daily_report_{date}.csv\""))),
+        DateErrors,
         ReportErrors,
     ))]
 #[allow(dead_code)]
@@ -67,6 +69,7 @@ fn report_csv() {}
     params(("date" = String, Path, format = Date, example = "2026-03-10")),
     responses(
         (status = 200, description = "The page", content_type = "text/html", body = String),
+        DateErrors,
         ReportErrors,
     ))]
 #[allow(dead_code)]
@@ -78,6 +81,7 @@ fn report_html() {}
     responses(
         (status = 200, description = "As `/reports/{date}`",
             content((Envelope = "application/json"), (String = "text/csv"), (String = "text/html"))),
+        DateErrors,
         ReportErrors,
     ))]
 #[allow(dead_code)]
@@ -89,6 +93,7 @@ fn old_report() {}
     responses(
         (status = 200, description = "As `/reports/{date}`",
             content((Envelope = "application/json"), (String = "text/csv"), (String = "text/html"))),
+        DateErrors,
         ReportErrors,
     ))]
 #[allow(dead_code)]

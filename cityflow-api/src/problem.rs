@@ -193,17 +193,15 @@ impl IntoResponse for Problem {
     }
 }
 
-/// The answers other than 200 of a report's representations, for the OpenAPI document.
+/// The answers other than 200 of a report's representations, `/reports/latest` included,
+/// for the OpenAPI document; the routes naming a date add [`DateErrors`].
 #[derive(utoipa::IntoResponses)]
 #[allow(dead_code)]
 pub(crate) enum ReportErrors {
     /// Not modified (`If-None-Match` or `If-Modified-Since`).
     #[response(status = 304)]
     NotModified,
-    /// Not a date.
-    #[response(status = 400, content_type = "application/problem+json")]
-    BadDate(Problem),
-    /// No report for that date.
+    /// No such report: none for that date, or none at all yet (`/reports/latest`).
     #[response(status = 404, content_type = "application/problem+json")]
     NoReport(Problem),
     /// `Accept` allows none of the representations.
@@ -214,23 +212,13 @@ pub(crate) enum ReportErrors {
     Unavailable(Problem),
 }
 
-/// The answers other than 200 of `/reports/latest`, for the OpenAPI document: those of a
-/// report, but no 400, as it has no parameter to get wrong.
+/// The answer of a route naming a date that is not one, for the OpenAPI document.
 #[derive(utoipa::IntoResponses)]
 #[allow(dead_code)]
-pub(crate) enum LatestErrors {
-    /// Not modified (`If-None-Match` or `If-Modified-Since`).
-    #[response(status = 304)]
-    NotModified,
-    /// No report at all yet.
-    #[response(status = 404, content_type = "application/problem+json")]
-    NoReport(Problem),
-    /// `Accept` allows none of the representations.
-    #[response(status = 406, content_type = "application/problem+json")]
-    NotAcceptable(Problem),
-    /// The store does not answer in time.
-    #[response(status = 503, content_type = "application/problem+json")]
-    Unavailable(Problem),
+pub(crate) enum DateErrors {
+    /// Not a date.
+    #[response(status = 400, content_type = "application/problem+json")]
+    BadDate(Problem),
 }
 
 /// The answers other than 200 of `/reports` and `/stats`, for the OpenAPI document.

@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::cache::{Freshness, Representation};
 use crate::negotiate;
 use crate::pages;
-use crate::problem::{LatestErrors, Problem, RangeErrors, ReportErrors};
+use crate::problem::{DateErrors, Problem, RangeErrors, ReportErrors};
 use crate::views::{date_param, Envelope, RangeQuery, ReportItem, ReportList, Stats};
 use crate::ApiState;
 
@@ -244,6 +244,7 @@ fn negotiate_report(headers: &HeaderMap, suffix: Suffix) -> Result<&'static str,
                 ("Last-Modified" = String, description = "When the report was exported"),
                 ("Cache-Control" = String, description = "`max-age=3600` for days before yesterday, `no-cache` for today and yesterday"),
             )),
+        DateErrors,
         ReportErrors,
     ))]
 pub(crate) async fn report(
@@ -265,7 +266,7 @@ pub(crate) async fn report(
     responses(
         (status = 200, description = "The newest report; `Content-Location` names its own URL",
             content((Envelope = "application/json"), (String = "text/csv"), (String = "text/html"))),
-        LatestErrors,
+        ReportErrors,
     ))]
 pub(crate) async fn latest(
     State(state): State<ApiState>,
