@@ -771,12 +771,8 @@ impl Worker {
             let mut record = &data[start..end];
             start = end + 1;
             let this_line = line;
-            line += 1;
-            let mut extra_lines = 0;
-            if let Some(&(_, extra)) = multiline.next_if(|(r, _)| *r == k) {
-                line += extra;
-                extra_lines = extra;
-            }
+            let extra_lines = multiline.next_if(|(r, _)| *r == k).map_or(0, |&(_, n)| n);
+            line += 1 + extra_lines;
             // Another worker's record is never loaded.
             if chunk
                 .owners
