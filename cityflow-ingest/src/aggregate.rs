@@ -673,7 +673,7 @@ impl Block {
 }
 
 /// The source's own error when `e` carries one (a cut download), else `e` back.
-fn source_error(e: std::io::Error) -> Result<IngestError, std::io::Error> {
+pub(crate) fn source_error(e: std::io::Error) -> Result<IngestError, std::io::Error> {
     if e.get_ref()
         .is_some_and(|inner| inner.is::<cityflow_core::Error>())
     {

@@ -60,7 +60,7 @@ impl Column {
 }
 
 /// Header names are compared without case, accents or surrounding spaces.
-fn normalize(name: &str) -> String {
+pub(crate) fn normalize(name: &str) -> String {
     name.trim()
         .to_lowercase()
         .replace(['é', 'è', 'ê'], "e")

@@ -13,14 +13,18 @@
 //! [`simulate`] writes deterministic synthetic data in the exact export schema.
 
 mod aggregate;
+pub mod bikes;
+pub mod chantiers;
 mod csv_input;
 mod fast_hash;
 mod figures;
 mod geo;
 mod hours;
 mod paris_time;
+mod records;
 mod scan;
 pub mod simulate;
+pub mod weather;
 
 use std::path::{Path, PathBuf};
 
@@ -29,6 +33,8 @@ use chrono::NaiveDate;
 pub use aggregate::{
     Aggregate, ArcInfo, BadLine, DayFilter, Etat, Stats, MAX_RECORD_BYTES, REPORTED_BAD_LINES,
 };
+pub use bikes::{BikeCounts, BikeDay, BikeStats};
+pub use chantiers::{RoadworkStats, Roadworks};
 pub use figures::{
     arc_day, arc_days, day_report, loss_per_vehicle_minutes, observed_speed_kmh, ArcDay,
 };
@@ -36,6 +42,8 @@ pub use geo::{
     haversine_m, linestring_length_metres, zone_of, ARRONDISSEMENT_CENTROIDS, MAX_ZONE_DISTANCE_M,
 };
 pub use paris_time::ParisClock;
+pub use records::{in_france, MAX_RAW_RECORD_BYTES};
+pub use weather::{WeatherDays, WeatherStats};
 
 /// Why ingestion failed. Malformed lines are not errors: they are counted in [`Stats`].
 #[derive(Debug, thiserror::Error)]

@@ -1,0 +1,322 @@
+//! A streaming reader of the records of a `;`/`,` CSV, for the raw inputs other than the road
+//! counts (bike counters, roadworks): one pass, a bounded buffer, exact line numbers.
+//!
+//! The road counts have their own two-core reader (`aggregate`); these files are smaller or
+//! simpler, so one thread finds the records with the same vectorised scan (`scan`) and hands
+//! each one, with its first line number, to the caller.
+
+use std::io::Read;
+use std::path::Path;
+
+use crate::aggregate::source_error;
+use crate::csv_input::{split_record, Field};
+use crate::scan::{scan_records, Scanned};
+use crate::IngestError;
+
+/// A record (a line, or several when a quoted field holds a line break) longer than this
+/// ends the run: no valid record of these inputs comes near it, and holding it means holding
+/// whatever follows a stray quote.
+pub const MAX_RAW_RECORD_BYTES: usize = 1 << 20;
+
+const BLOCK_BYTES: usize = 1 << 20;
+
+/// Plain or gzip (by its magic bytes), as every raw input may be.
+pub(crate) fn decoded(input: impl Read + Send + 'static) -> std::io::Result<Box<dyn Read + Send>> {
+    let mut input = std::io::BufReader::with_capacity(1 << 16, input);
+    let head = std::io::BufRead::fill_buf(&mut input)?;
+    if head.starts_with(&[0x1f, 0x8b]) {
+        Ok(Box::new(flate2::read::MultiGzDecoder::new(input)))
+    } else {
+        Ok(Box::new(input))
+    }
+}
+
+/// An error of reading `path`: the source's own (a cut download) or one naming the file.
+pub(crate) fn read_error(path: &Path, e: std::io::Error) -> IngestError {
+    match source_error(e) {
+        Ok(source) => source,
+        Err(e) => IngestError::Input {
+            path: path.to_path_buf(),
+            message: format!("cannot be read: {e}"),
+        },
+    }
+}
+
+/// A CSV being read: its header line, then [`CsvRecords::for_each`] over its records.
+pub(crate) struct CsvRecords<'a> {
+    path: &'a Path,
+    input: &'a mut dyn Read,
+    buf: Vec<u8>,
+    consumed: usize,
+    eof: bool,
+}
+
+impl<'a> CsvRecords<'a> {
+    fn input_error(&self, message: String) -> IngestError {
+        IngestError::Input {
+            path: self.path.to_path_buf(),
+            message,
+        }
+    }
+
+    /// Appends up to one block; true at the end of the input.
+    fn fill(&mut self) -> Result<bool, IngestError> {
+        let start = self.buf.len();
+        self.buf.resize(start + BLOCK_BYTES, 0);
+        let mut filled = start;
+        loop {
+            match self.input.read(&mut self.buf[filled..]) {
+                Ok(0) => {
+                    self.buf.truncate(filled);
+                    return Ok(true);
+                }
+                Ok(n) => {
+                    filled += n;
+                    if filled == self.buf.len() {
+                        return Ok(false);
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.buf.truncate(filled);
+                    return Err(read_error(self.path, e));
+                }
+            }
+        }
+    }
+
+    /// Opens `input` and reads its header line (BOM and line terminator removed). Errors
+    /// name `path`: an empty file, a header that is not UTF-8 or longer than
+    /// [`MAX_RAW_RECORD_BYTES`].
+    pub(crate) fn open(
+        path: &'a Path,
+        input: &'a mut dyn Read,
+    ) -> Result<(String, Self), IngestError> {
+        let mut r = CsvRecords {
+            path,
+            input,
+            buf: Vec::with_capacity(2 * BLOCK_BYTES),
+            consumed: 0,
+            eof: false,
+        };
+        let header_end = loop {
+            if let Some(i) = memchr::memchr(b'\n', &r.buf) {
+                break i;
+            }
+            if r.eof {
+                if r.buf.is_empty() {
+                    return Err(r.input_error("the file is empty (no header line)".into()));
+                }
+                break r.buf.len();
+            }
+            if r.buf.len() > MAX_RAW_RECORD_BYTES {
+                return Err(r.input_error(format!(
+                    "line 1 (the header) is longer than {} MiB",
+                    MAX_RAW_RECORD_BYTES >> 20
+                )));
+            }
+            r.eof = r.fill()?;
+        };
+        let header = &r.buf[..header_end];
+        let header = header.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(header);
+        let header = header.strip_suffix(b"\r").unwrap_or(header);
+        let header = match std::str::from_utf8(header) {
+            Ok(h) => h.to_string(),
+            Err(e) => {
+                return Err(r.input_error(format!(
+                    "line 1 (the header) is not UTF-8 (byte {})",
+                    e.valid_up_to()
+                )))
+            }
+        };
+        r.consumed = (header_end + 1).min(r.buf.len());
+        Ok((header, r))
+    }
+
+    /// Calls `on_record` with every record after the header: its fields split with
+    /// `separator` (`Err` for a quoting error), the record without its line terminator, and
+    /// the line it starts on. Errors name the file and the line: invalid UTF-8, a NUL byte, a
+    /// record over [`MAX_RAW_RECORD_BYTES`]. Returns the bytes read.
+    pub(crate) fn for_each(
+        mut self,
+        separator: u8,
+        on_record: &mut dyn FnMut(Result<&[Field<'_>], ()>, &[u8], u64) -> Result<(), IngestError>,
+    ) -> Result<u64, IngestError> {
+        let mut bytes = self.consumed as u64;
+        let mut line: u64 = 2;
+        let mut scanned = Scanned::default();
+        loop {
+            let pending = &self.buf[self.consumed..];
+            if pending.is_empty() && self.eof {
+                break;
+            }
+            let used = scan_records(pending, self.eof, separator, &mut scanned);
+            if scanned.ends.is_empty() {
+                if pending.len() > MAX_RAW_RECORD_BYTES {
+                    return Err(self.input_error(format!(
+                        "the record starting on line {line} is longer than {} MiB (a stray '\"' \
+                         or a line without its line break?)",
+                        MAX_RAW_RECORD_BYTES >> 20
+                    )));
+                }
+                if self.eof {
+                    break;
+                }
+                self.buf.drain(..self.consumed);
+                self.consumed = 0;
+                self.eof = self.fill()?;
+                continue;
+            }
+            let block = &pending[..used];
+            if let Err(e) = simdutf8::compat::from_utf8(block) {
+                let at = e.valid_up_to();
+                let bad_line = line + memchr::memchr_iter(b'\n', &block[..at]).count() as u64;
+                return Err(self.input_error(format!("line {bad_line} is not valid UTF-8")));
+            }
+            if scanned.has_nul {
+                let at = memchr::memchr(0, block).unwrap_or(0);
+                let bad_line = line + memchr::memchr_iter(b'\n', &block[..at]).count() as u64;
+                return Err(
+                    self.input_error(format!("line {bad_line} holds a NUL byte: not a text file"))
+                );
+            }
+            let mut fields: Vec<Field> = Vec::with_capacity(32);
+            let mut start = 0;
+            let mut multiline = scanned.multiline.iter().peekable();
+            for (i, &end) in scanned.ends.iter().enumerate() {
+                let record = &block[start..end.min(block.len())];
+                if record.len() > MAX_RAW_RECORD_BYTES {
+                    return Err(self.input_error(format!(
+                        "the record starting on line {line} is longer than {} MiB",
+                        MAX_RAW_RECORD_BYTES >> 20
+                    )));
+                }
+                let record = record.strip_suffix(b"\r").unwrap_or(record);
+                if !record.is_empty() {
+                    let split = split_record(record, separator, &mut fields)
+                        .map(|()| &fields[..])
+                        .map_err(|_| ());
+                    on_record(split, record, line)?;
+                }
+                line += 1;
+                if let Some((_, extra)) = multiline.next_if(|(r, _)| *r == i) {
+                    line += extra;
+                }
+                start = end + 1;
+            }
+            self.consumed += used;
+            bytes += used as u64;
+            if self.consumed > BLOCK_BYTES {
+                self.buf.drain(..self.consumed);
+                self.consumed = 0;
+            }
+            if !self.eof && self.buf.len() - self.consumed < BLOCK_BYTES {
+                self.eof = self.fill()?;
+            }
+        }
+        Ok(bytes)
+    }
+}
+
+/// The index of each wanted column in `header` (names compared without case, accents or
+/// surrounding spaces), or an error naming the missing required ones.
+pub(crate) fn columns<const N: usize>(
+    header: &str,
+    separator: u8,
+    wanted: [(&str, bool); N],
+) -> Result<[Option<usize>; N], String> {
+    let names: Vec<String> = header
+        .split(char::from(separator))
+        .map(|n| crate::csv_input::normalize(n.trim_matches('"')))
+        .collect();
+    let mut found = [None; N];
+    let mut missing = Vec::new();
+    for (i, (name, required)) in wanted.iter().enumerate() {
+        let want = crate::csv_input::normalize(name);
+        found[i] = names.iter().position(|n| *n == want);
+        if found[i].is_none() && *required {
+            missing.push(format!("`{name}`"));
+        }
+    }
+    if missing.is_empty() {
+        Ok(found)
+    } else {
+        Err(format!(
+            "missing required column(s) {} (header: {:?})",
+            missing.join(", "),
+            header.chars().take(160).collect::<String>()
+        ))
+    }
+}
+
+/// `;` when the header has at least as many as `,`; an error when it has neither.
+pub(crate) fn sniff_separator(header: &str) -> Result<u8, String> {
+    match (header.matches(';').count(), header.matches(',').count()) {
+        (0, 0) => Err(format!(
+            "the header has neither `;` nor `,` separators: {:?}",
+            header.chars().take(120).collect::<String>()
+        )),
+        (s, c) if s >= c => Ok(b';'),
+        _ => Ok(b','),
+    }
+}
+
+/// Metropolitan France and Corsica, generously: a point outside is implausible for Paris
+/// open data and is rejected (the record stays, without coordinates).
+pub fn in_france(lat: f64, lon: f64) -> bool {
+    (41.0..=51.5).contains(&lat) && (-5.5..=10.0).contains(&lon)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn records(text: &[u8]) -> Result<Vec<(String, u64)>, IngestError> {
+        let mut out = Vec::new();
+        let mut input = text;
+        let (header, records) = CsvRecords::open(Path::new("t.csv"), &mut input)?;
+        records.for_each(sniff_separator(&header).unwrap(), &mut |_, r, l| {
+            out.push((String::from_utf8(r.to_vec()).unwrap(), l));
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    #[test]
+    fn records_and_their_lines() {
+        let got = records(b"a;b\r\n1;2\r\n\"x\ny\";3\n4;5").unwrap();
+        assert_eq!(
+            got,
+            vec![
+                ("1;2".into(), 2),
+                ("\"x\ny\";3".into(), 3),
+                ("4;5".into(), 5)
+            ]
+        );
+        let e = records(b"").unwrap_err().to_string();
+        assert!(e.contains("empty"), "{e}");
+        let e = records(b"a;b\n1;2\n\xff;3\n").unwrap_err().to_string();
+        assert!(e.contains("line 3 is not valid UTF-8"), "{e}");
+        let e = records(b"a;b\n1;\0\n").unwrap_err().to_string();
+        assert!(e.contains("line 2 holds a NUL"), "{e}");
+        let mut long = b"a;b\n1;2\n".to_vec();
+        long.extend(std::iter::repeat_n(b'x', 3 << 20));
+        long.extend(b";3\n");
+        let e = records(&long).unwrap_err().to_string();
+        assert!(e.contains("starting on line 3 is longer than 1 MiB"), "{e}");
+    }
+
+    #[test]
+    fn records_across_blocks_keep_their_line_numbers() {
+        let mut text = b"a;b\n".to_vec();
+        for i in 0..300_000 {
+            text.extend(format!("{i};\"v\"\n").as_bytes());
+        }
+        let got = records(&text).unwrap();
+        assert_eq!(got.len(), 300_000);
+        assert!(got
+            .iter()
+            .enumerate()
+            .all(|(i, (r, l))| *l == i as u64 + 2 && r.starts_with(&format!("{i};"))));
+    }
+}
