@@ -75,19 +75,37 @@ pub struct GenerateArgs {
     /// day.
     #[arg(long, value_name = "FILE|s3://BUCKET/KEY")]
     pub comptages: Option<String>,
-    /// First day of a range (with --comptages), inclusive.
-    #[arg(long, requires_all = ["to", "comptages"])]
+    /// Bike counters (Opendatasoft records JSON, a JSON array, JSON Lines or the CSV export;
+    /// plain or .gz): a file, a directory of files or s3://bucket/key-or-prefix. Replaces the
+    /// bikes metrics file.
+    #[arg(long, value_name = "PATH|s3://BUCKET/KEY")]
+    pub bikes: Option<String>,
+    /// Visual Crossing weather timeline JSON: a file, a directory or s3://bucket/key-or-prefix.
+    /// Replaces the weather metrics file.
+    #[arg(long, value_name = "PATH|s3://BUCKET/KEY")]
+    pub weather: Option<String>,
+    /// Roadworks CSV ("chantiers perturbants"): a file, a directory or s3://bucket/key-or-prefix.
+    /// Replaces the chantiers metrics file.
+    #[arg(long, value_name = "PATH|s3://BUCKET/KEY")]
+    pub chantiers: Option<String>,
+    /// The old tool's raw layout under one root: api/bikes/dt=D/, api/weather/dt=D/ (the
+    /// report of D reads dt=D and dt=D+1), the newest batch/*chantiers*.csv and
+    /// batch/*comptages*.csv[.gz]. The options above win over it, source by source.
+    #[arg(long, value_name = "DIR|s3://BUCKET/PREFIX")]
+    pub raw: Option<String>,
+    /// First day of a range (with a raw source), inclusive.
+    #[arg(long, requires = "to")]
     pub from: Option<String>,
-    /// Last day of a range (with --comptages), inclusive.
-    #[arg(long, requires_all = ["from", "comptages"])]
+    /// Last day of a range (with a raw source), inclusive.
+    #[arg(long, requires = "from")]
     pub to: Option<String>,
-    /// Every day found in the file (with --comptages).
-    #[arg(long, requires = "comptages", conflicts_with_all = ["from", "to"])]
+    /// Every day a dated raw source covers (comptages rows, bike records, weather days).
+    #[arg(long, conflicts_with_all = ["from", "to"])]
     pub all: bool,
     /// Compute everything and print where it would go, without writing anything.
     #[arg(long)]
     pub dry_run: bool,
-    /// Reports exported at the same time (with --comptages).
+    /// Reports exported at the same time (with a raw source).
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub jobs: u16,
 }

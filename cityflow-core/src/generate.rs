@@ -37,6 +37,8 @@ pub struct Generated {
     pub warnings: Vec<String>,
     /// Where the inputs that were read are (paths, `s3://` URLs), in the order read.
     pub inputs: Vec<String>,
+    /// The kind of each of `inputs`.
+    pub kinds: Vec<MetricsKind>,
     /// What the report was built from: each input's version, for "newer inputs win".
     pub provenance: Provenance,
 }
@@ -155,7 +157,7 @@ pub fn generate_from_metrics_dir(
             data,
         });
     }
-    assemble(&shown, date, generated_at, fetched)
+    assemble(&shown, date, generated_at, fetched, true)
 }
 
 /// Builds the report of `date` from the metrics files in `source` (a directory, an S3
@@ -166,8 +168,21 @@ pub async fn generate_from_source(
     date: NaiveDate,
     generated_at: Timestamp,
 ) -> Result<Generated> {
+    generate_kinds_from_source(source, date, generated_at, &MetricsKind::ALL, true).await
+}
+
+/// [`generate_from_source`] reading only the files of `kinds` (the others' sections come from
+/// elsewhere: the raw open data). With `require_any` false, no file at all is not an error:
+/// every missing file is a warning.
+pub async fn generate_kinds_from_source(
+    source: &dyn InputSource,
+    date: NaiveDate,
+    generated_at: Timestamp,
+    kinds: &[MetricsKind],
+    require_any: bool,
+) -> Result<Generated> {
     let mut fetched = Vec::new();
-    for kind in MetricsKind::ALL {
+    for &kind in kinds {
         let name = kind.file_name(date);
         fetched.push(Fetched {
             kind,
@@ -175,7 +190,7 @@ pub async fn generate_from_source(
             data: source.read(&name).await?,
         });
     }
-    assemble(&source.describe(), date, generated_at, fetched)
+    assemble(&source.describe(), date, generated_at, fetched, require_any)
 }
 
 /// One metrics file looked for: where, and its bytes and version when it exists.
@@ -206,6 +221,7 @@ fn assemble(
     date: NaiveDate,
     generated_at: Timestamp,
     fetched: Vec<Fetched>,
+    require_any: bool,
 ) -> Result<Generated> {
     let mut warnings = Vec::new();
     let mut read = Vec::new();
@@ -219,7 +235,7 @@ fn assemble(
             None => warnings.push(format!("{} not found: {}", f.location, f.kind.sections())),
         }
     }
-    if read.is_empty() {
+    if read.is_empty() && require_any {
         let expected: Vec<String> = MetricsKind::ALL.iter().map(|k| k.file_name(date)).collect();
         return Err(Error::invalid_input(
             source,
@@ -241,6 +257,7 @@ fn assemble(
     Ok(Generated {
         report,
         warnings,
+        kinds: read.iter().map(|(kind, _, _)| *kind).collect(),
         inputs: read.into_iter().map(|(_, location, _)| location).collect(),
         provenance: Provenance::of(versions),
     })
@@ -321,21 +338,20 @@ pub fn generate_from_metrics(
 pub async fn add_metrics_sections(
     source: &dyn InputSource,
     report: &mut DailyReport,
+    kinds: &[MetricsKind],
 ) -> Result<MetricsSections> {
     let mut warnings = Vec::new();
     let mut inputs = Vec::new();
+    let mut read = Vec::new();
     let date = report.date;
     let mut parsed = Vec::new();
-    for kind in [
-        MetricsKind::Bikes,
-        MetricsKind::Weather,
-        MetricsKind::Chantiers,
-    ] {
+    for &kind in kinds.iter().filter(|k| **k != MetricsKind::Comptages) {
         let name = kind.file_name(date);
         let location = source.location(&name);
         match source.read(&name).await? {
             Some(data) => {
                 inputs.push(data.version);
+                read.push((kind, location.clone()));
                 parsed.push((kind, location, data.bytes));
             }
             None => warnings.push(format!("{location} not found: {}", kind.sections())),
@@ -351,7 +367,11 @@ pub async fn add_metrics_sections(
         }
     }
     apply_other_sections(report, bikes, weather, chantiers);
-    Ok(MetricsSections { warnings, inputs })
+    Ok(MetricsSections {
+        warnings,
+        inputs,
+        read,
+    })
 }
 
 /// What [`add_metrics_sections`] found: warnings for the missing files, versions of the
@@ -360,6 +380,8 @@ pub async fn add_metrics_sections(
 pub struct MetricsSections {
     pub warnings: Vec<String>,
     pub inputs: Vec<InputVersion>,
+    /// The files read: kind and location.
+    pub read: Vec<(MetricsKind, String)>,
 }
 
 /// The sections that come from the bikes, weather and chantiers files, whatever the road

@@ -37,15 +37,16 @@ pub use aws_settings::{AwsSettings, StaticCredentials};
 pub use error::{redact_url, BoxError, Error, ErrorKind, Result};
 pub use generate::{
     add_metrics_sections, file_version, generate_from_metrics, generate_from_metrics_dir,
-    generate_from_source, read_metrics_file, Generated, MetricsInput, MetricsKind, MetricsSections,
+    generate_from_source, generate_kinds_from_source, read_metrics_file, Generated, MetricsInput,
+    MetricsKind, MetricsSections,
 };
 pub use model::{
     parse_date, report_id, ArcStats, CongestionAlert, DailyReport, Evolution, FailingSensor,
-    InputVersion, Provenance, Roadwork, SensorKind, Severity, StoredReport, Summary, Timestamp,
-    WeatherImpact, ZoneEntry, ZoneStats, MAX_ALERTS, TOP_N,
+    InputVersion, Provenance, Roadwork, SectionFrom, SectionOrigin, SensorKind, Severity,
+    StoredReport, Summary, Timestamp, WeatherImpact, ZoneEntry, ZoneStats, MAX_ALERTS, TOP_N,
 };
 pub use render::render_csv;
 pub use store::{
     BlobKey, BlobSink, BlobSinkExt, DateRange, InputData, InputLocation, InputSource, InputStream,
-    ReportStore, ReportStoreExt, SetupAction, CSV_CONTENT_TYPE,
+    ListedInput, ReportStore, ReportStoreExt, SetupAction, CSV_CONTENT_TYPE,
 };

@@ -304,6 +304,41 @@ pub struct Provenance {
     pub inputs: Vec<InputVersion>,
     /// The newest `modified_ms` of `inputs`, milliseconds since 1970-01-01 UTC.
     pub newest_modified_ms: i64,
+    /// Where each section came from, by section (`comptages`, `bikes`, `weather`,
+    /// `chantiers`); empty in reports stored before it was recorded.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub sections: std::collections::BTreeMap<String, SectionOrigin>,
+}
+
+/// Where one section of a report came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SectionOrigin {
+    pub from: SectionFrom,
+    /// The inputs read for it (paths, `s3://` URLs); none when it is empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inputs: Vec<String>,
+}
+
+/// The kind of input a section was computed from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SectionFrom {
+    /// The raw open data (comptages CSV, bike counters, weather timeline, roadworks CSV).
+    Raw,
+    /// The old tool's metrics file of the day.
+    Metrics,
+    /// No input: the section is empty.
+    None,
+}
+
+impl SectionFrom {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SectionFrom::Raw => "raw",
+            SectionFrom::Metrics => "metrics",
+            SectionFrom::None => "none",
+        }
+    }
 }
 
 impl Provenance {
@@ -313,6 +348,7 @@ impl Provenance {
         Provenance {
             inputs,
             newest_modified_ms,
+            sections: Default::default(),
         }
     }
 }

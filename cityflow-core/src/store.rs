@@ -164,12 +164,29 @@ pub trait InputSource: Send + Sync + fmt::Debug {
     /// whose inner error is an [`Error`] naming the source.
     async fn open(&self, name: &str) -> Result<InputStream>;
 
+    /// Every input whose name starts with `prefix` (a plain string prefix of names relative
+    /// to the root, `/`-separated: `api/bikes/dt=2025-11-04/`), sorted by name: what a
+    /// directory of inputs or the old tool's `raw/` layout holds. A root that does not exist
+    /// is [`Error::InvalidInput`]; a prefix that matches nothing is an empty list.
+    async fn list(&self, prefix: &str) -> Result<Vec<ListedInput>>;
+
     /// Where `name` is, as users will see it (`metrics/bikes_metrics_D.json`,
     /// `s3://bucket/metrics/bikes_metrics_D.json`).
     fn location(&self, name: &str) -> String;
 
     /// A human description of the source for messages, secrets redacted.
     fn describe(&self) -> String;
+}
+
+/// One input found by [`InputSource::list`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedInput {
+    /// Relative to the source's root, `/`-separated: what [`InputSource::read`] and
+    /// [`InputSource::open`] take.
+    pub name: String,
+    pub size: u64,
+    /// Last modification, milliseconds since 1970-01-01 UTC: "newest" means this.
+    pub modified_ms: i64,
 }
 
 /// A whole input and the version that was read.

@@ -23,9 +23,9 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use cityflow_core::{
-    add_metrics_sections, generate_from_source, render_csv, BlobKey, BlobSinkExt, DailyReport,
-    Error, ErrorKind, Evolution, Generated, InputSource, InputVersion, Provenance, Result,
-    StoredReport, Timestamp,
+    add_metrics_sections, generate_from_source, generate_kinds_from_source, render_csv, BlobKey,
+    BlobSinkExt, DailyReport, Error, ErrorKind, Evolution, Generated, InputSource, InputVersion,
+    MetricsKind, Provenance, Result, SectionFrom, SectionOrigin, StoredReport, Timestamp,
 };
 use cityflow_ingest::{ingest_reader, DaySelection, Ingested, Progress};
 use cityflow_storage::Storage;
@@ -33,7 +33,9 @@ use futures_util::stream::{self, StreamExt};
 use serde::Serialize;
 
 mod history;
+pub mod raw;
 pub use history::History;
+pub use raw::{RawFile, RawKind, RawLayout, RawRead, RawSections};
 
 /// Caps glibc's malloc arenas at one, unless `MALLOC_ARENA_MAX` is set: call it first thing
 /// in `main`, before any thread exists (the `cityflow` CLI and the Lambda function do).
@@ -442,20 +444,140 @@ pub async fn comptages_report(
     date: NaiveDate,
     metrics: Option<&dyn InputSource>,
 ) -> Result<(DailyReport, Provenance, Vec<String>)> {
-    // Building a day's figures is CPU work (every arc of the file): on the blocking pool, so
-    // that `export_comptages` builds `jobs` days on all cores instead of one.
-    let ingested = read.ingested.clone();
-    let mut report = tokio::task::spawn_blocking(move || ingested.report(date, Timestamp::now()))
-        .await
-        .map_err(|e| Error::backend("ingestion", "building a report failed", e))?;
-    let mut inputs = vec![read.version.clone()];
+    let raw = RawSections::default();
+    build_day(
+        &DayInputs {
+            comptages: Some(read),
+            metrics,
+            raw: &raw,
+        },
+        date,
+    )
+    .await
+}
+
+/// Everything the reports of a run are built from. Each section comes from exactly one
+/// input: the road sections from the raw comptages when given, else from the day's
+/// comptages metrics file; the bikes, weather and roadworks sections from their raw source
+/// when given, else from their metrics file. Never mixed; `built_from.sections` says which.
+#[derive(Debug, Clone, Copy)]
+pub struct DayInputs<'a> {
+    pub comptages: Option<&'a ComptagesRead>,
+    pub metrics: Option<&'a dyn InputSource>,
+    pub raw: &'a RawSections,
+}
+
+/// The four sections of a report, as `built_from.sections` names them.
+pub const SECTIONS: [&str; 4] = ["comptages", "bikes", "weather", "chantiers"];
+
+/// Builds the report of `date` from `inputs` (see [`DayInputs`]): the report, what it was
+/// built from, and the day's warnings (an input without data for the day, a section without
+/// any input). A malformed metrics file is an error.
+pub async fn build_day(
+    inputs: &DayInputs<'_>,
+    date: NaiveDate,
+) -> Result<(DailyReport, Provenance, Vec<String>)> {
     let mut warnings = Vec::new();
-    if let Some(source) = metrics {
-        let sections = add_metrics_sections(source, &mut report).await?;
-        inputs.extend(sections.inputs);
-        warnings = sections.warnings;
+    let mut versions = Vec::new();
+    let mut origins = BTreeMap::new();
+    let other_kinds = inputs.raw.metrics_kinds();
+    let metrics_origin = |location: String| SectionOrigin {
+        from: SectionFrom::Metrics,
+        inputs: vec![location],
+    };
+    let mut report = if let Some(read) = inputs.comptages {
+        versions.push(read.version.clone());
+        origins.insert(
+            "comptages".to_string(),
+            SectionOrigin {
+                from: SectionFrom::Raw,
+                inputs: vec![read.input.clone()],
+            },
+        );
+        if read.days.contains(&date) {
+            // Building a day's figures is CPU work (every arc of the file): on the blocking
+            // pool, so that `export_days` builds `jobs` days on all cores instead of one.
+            let ingested = read.ingested.clone();
+            tokio::task::spawn_blocking(move || ingested.report(date, Timestamp::now()))
+                .await
+                .map_err(|e| Error::backend("ingestion", "building a report failed", e))?
+        } else {
+            warnings.push(format!(
+                "{}: no row on {date}: the road sections are empty",
+                read.input
+            ));
+            empty_report(date)
+        }
+    } else if let Some(metrics) = inputs.metrics {
+        let mut kinds = vec![MetricsKind::Comptages];
+        kinds.extend(other_kinds.iter().copied());
+        let g = generate_kinds_from_source(
+            metrics,
+            date,
+            Timestamp::now(),
+            &kinds,
+            inputs.raw.is_empty(),
+        )
+        .await?;
+        warnings.extend(g.warnings);
+        versions.extend(g.provenance.inputs);
+        for (kind, location) in g.kinds.iter().zip(g.inputs) {
+            origins.insert(kind.to_string(), metrics_origin(location));
+        }
+        g.report
+    } else {
+        empty_report(date)
+    };
+    if let (Some(_), Some(metrics)) = (inputs.comptages, inputs.metrics) {
+        let sections = add_metrics_sections(metrics, &mut report, &other_kinds).await?;
+        versions.extend(sections.inputs);
+        warnings.extend(sections.warnings);
+        for (kind, location) in sections.read {
+            origins.insert(kind.to_string(), metrics_origin(location));
+        }
     }
-    Ok((report, Provenance::of(inputs), warnings))
+    let (raw_warnings, raw_versions, raw_origins) = inputs.raw.apply(&mut report);
+    warnings.extend(raw_warnings);
+    versions.extend(raw_versions);
+    origins.extend(raw_origins);
+    for section in SECTIONS {
+        if !origins.contains_key(section) {
+            if inputs.metrics.is_none() {
+                warnings.push(format!(
+                    "{section}: no input given: {}",
+                    empty_sections(section)
+                ));
+            }
+            origins.insert(
+                section.to_string(),
+                SectionOrigin {
+                    from: SectionFrom::None,
+                    inputs: Vec::new(),
+                },
+            );
+        }
+    }
+    let mut provenance = Provenance::of(versions);
+    provenance.sections = origins;
+    Ok((report, provenance, warnings))
+}
+
+/// What is empty when `section` has no input.
+fn empty_sections(section: &str) -> &'static str {
+    let kind = match section {
+        "bikes" => MetricsKind::Bikes,
+        "weather" => MetricsKind::Weather,
+        "chantiers" => MetricsKind::Chantiers,
+        _ => MetricsKind::Comptages,
+    };
+    kind.sections()
+}
+
+/// A report without any figure yet (its evolution not computed).
+fn empty_report(date: NaiveDate) -> DailyReport {
+    let mut report = DailyReport::empty(date, Timestamp::now());
+    report.evolution_vs_semaine_precedente = Evolution::not_computed(date);
+    report
 }
 
 /// A report, what it was built from, and the warnings of its inputs.
@@ -468,6 +590,8 @@ pub struct ComptagesExport {
     pub exports: Vec<DayExport>,
     /// Each built report's week-over-week comparison, as exported.
     pub evolutions: BTreeMap<NaiveDate, Evolution>,
+    /// What each built report was built from.
+    pub provenances: BTreeMap<NaiveDate, Provenance>,
     /// Building, rendering and exporting every report to both targets: what a backfill costs
     /// after the read.
     pub export_seconds: f64,
@@ -495,13 +619,29 @@ pub async fn export_comptages(
     history: &History,
     on_day: &(dyn Fn(&DayExport) + Sync),
 ) -> ComptagesExport {
+    let raw = RawSections::default();
+    let inputs = DayInputs {
+        comptages: Some(read),
+        metrics: metrics.as_deref(),
+        raw: &raw,
+    };
+    export_days(storage, &inputs, &read.days, jobs, history, on_day).await
+}
+
+/// Builds and exports the report of each of `days` from `inputs`, `jobs` days at a time:
+/// [`export_comptages`] for any inputs.
+pub async fn export_days(
+    storage: &Storage,
+    inputs: &DayInputs<'_>,
+    days: &[NaiveDate],
+    jobs: usize,
+    history: &History,
+    on_day: &(dyn Fn(&DayExport) + Sync),
+) -> ComptagesExport {
     let started = std::time::Instant::now();
     let jobs = jobs.max(1);
-    let built: Vec<(NaiveDate, Result<BuiltReport>)> = stream::iter(read.days.iter().copied())
-        .map(|date| {
-            let metrics = metrics.clone();
-            async move { (date, comptages_report(read, date, metrics.as_deref()).await) }
-        })
+    let built: Vec<(NaiveDate, Result<BuiltReport>)> = stream::iter(days.iter().copied())
+        .map(|date| async move { (date, build_day(inputs, date).await) })
         .buffered(jobs)
         .collect()
         .await;
@@ -510,10 +650,11 @@ pub async fn export_comptages(
             history.remember(report);
         }
     }
-    let done: Vec<(DayExport, Option<Evolution>)> = stream::iter(built)
+    let done: Vec<(DayExport, Option<(Evolution, Provenance)>)> = stream::iter(built)
         .map(|(date, built)| async move {
             let (export, evolution) = match built {
                 Ok((mut report, provenance, mut warnings)) => {
+                    let kept = provenance.clone();
                     warnings.extend(
                         history
                             .fill_evolution(storage.reports.as_ref(), &mut report)
@@ -523,7 +664,7 @@ pub async fn export_comptages(
                         warnings,
                         ..export_report(storage, &report, Some(provenance)).await
                     };
-                    (export, Some(report.evolution_vs_semaine_precedente))
+                    (export, Some((report.evolution_vs_semaine_precedente, kept)))
                 }
                 Err(e) => (DayExport::not_attempted(storage, date, &e), None),
             };
@@ -536,9 +677,11 @@ pub async fn export_comptages(
     let export_seconds = started.elapsed().as_secs_f64();
     let mut exports = Vec::with_capacity(done.len());
     let mut evolutions = BTreeMap::new();
-    for (export, evolution) in done {
-        if let Some(e) = evolution {
+    let mut provenances = BTreeMap::new();
+    for (export, built) in done {
+        if let Some((e, p)) = built {
             evolutions.insert(export.date, e);
+            provenances.insert(export.date, p);
         }
         exports.push(export);
     }
@@ -557,6 +700,7 @@ pub async fn export_comptages(
         },
         exports,
         evolutions,
+        provenances,
         export_seconds,
     }
 }
@@ -567,9 +711,27 @@ pub async fn dry_run_comptages(
     read: &ComptagesRead,
     metrics: Option<&dyn InputSource>,
 ) -> Result<()> {
-    for d in &read.days {
-        let (report, _, _) = comptages_report(read, *d, metrics).await?;
+    let raw = RawSections::default();
+    let inputs = DayInputs {
+        comptages: Some(read),
+        metrics,
+        raw: &raw,
+    };
+    dry_run_days(&inputs, &read.days).await.map(|_| ())
+}
+
+/// A dry run of [`export_days`]: every report built and its CSV rendered, nothing written;
+/// the first input problem is an error. Returns each day's provenance and warnings (not the
+/// reports: a year of them is not to be held).
+pub async fn dry_run_days(
+    inputs: &DayInputs<'_>,
+    days: &[NaiveDate],
+) -> Result<Vec<(Provenance, Vec<String>)>> {
+    let mut out = Vec::with_capacity(days.len());
+    for d in days {
+        let (report, provenance, warnings) = build_day(inputs, *d).await?;
         render_csv(&report);
+        out.push((provenance, warnings));
     }
-    Ok(())
+    Ok(out)
 }

@@ -6,7 +6,9 @@ use async_trait::async_trait;
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::primitives::ByteStream;
 use bytes::{Buf, Bytes};
-use cityflow_core::{Error, InputData, InputSource, InputStream, InputVersion, Result};
+use cityflow_core::{
+    Error, InputData, InputSource, InputStream, InputVersion, ListedInput, Result,
+};
 use tokio::sync::OnceCell;
 
 use crate::config::AwsConfig;
@@ -178,6 +180,53 @@ impl InputSource for S3InputSource {
             size,
             version,
         })
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<ListedInput>> {
+        let full_prefix = self.object_key(prefix);
+        let strip = if self.prefix.is_empty() {
+            String::new()
+        } else {
+            format!("{}/", self.prefix)
+        };
+        let mut found = Vec::new();
+        let mut token: Option<String> = None;
+        // Every page: S3 returns at most 1000 keys per call.
+        loop {
+            let page = self
+                .client()
+                .await
+                .list_objects_v2()
+                .bucket(&self.bucket)
+                .prefix(&full_prefix)
+                .set_continuation_token(token.take())
+                .send()
+                .await
+                .map_err(|e| self.error(e, prefix))?;
+            for object in page.contents() {
+                let Some(name) = object.key().and_then(|k| k.strip_prefix(&strip)) else {
+                    continue;
+                };
+                // "Folders" made by consoles are empty keys ending with '/'.
+                if name.ends_with('/') {
+                    continue;
+                }
+                found.push(ListedInput {
+                    name: name.to_string(),
+                    size: object.size().unwrap_or(0).max(0) as u64,
+                    modified_ms: object
+                        .last_modified()
+                        .and_then(|t| t.to_millis().ok())
+                        .unwrap_or(0),
+                });
+            }
+            match page.next_continuation_token() {
+                Some(t) if page.is_truncated().unwrap_or(false) => token = Some(t.to_string()),
+                _ => break,
+            }
+        }
+        found.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(found)
     }
 
     fn location(&self, name: &str) -> String {

@@ -4,7 +4,9 @@ use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use cityflow_core::{file_version, Error, InputData, InputSource, InputStream, Result};
+use cityflow_core::{
+    file_version, Error, InputData, InputSource, InputStream, ListedInput, Result,
+};
 
 use crate::atomic::blocking;
 
@@ -93,6 +95,79 @@ impl InputSource for FsInputSource {
         .await
     }
 
+    async fn list(&self, prefix: &str) -> Result<Vec<ListedInput>> {
+        let (dir, label, prefix) = (self.dir.clone(), self.label, prefix.to_string());
+        blocking(&self.dir, move || {
+            Self::check_dir(&dir, label)?;
+            // Walk from the deepest directory the prefix names, not the whole tree.
+            let start = match prefix.rfind('/') {
+                Some(i) => &prefix[..i],
+                None => "",
+            };
+            let mut found = Vec::new();
+            let mut pending = vec![start.to_string()];
+            while let Some(rel) = pending.pop() {
+                let path = if rel.is_empty() {
+                    dir.clone()
+                } else {
+                    dir.join(&rel)
+                };
+                let entries = match std::fs::read_dir(&path) {
+                    Ok(e) => e,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => continue,
+                    Err(e) => {
+                        return Err(Error::invalid_input(
+                            path.display().to_string(),
+                            format!("cannot be listed: {e}"),
+                        ))
+                    }
+                };
+                for entry in entries {
+                    let entry = entry.map_err(|e| {
+                        Error::invalid_input(
+                            path.display().to_string(),
+                            format!("cannot be listed: {e}"),
+                        )
+                    })?;
+                    let Some(file_name) = entry.file_name().to_str().map(str::to_string) else {
+                        continue;
+                    };
+                    // Staging files of an export in progress, hidden files.
+                    if file_name.starts_with('.') {
+                        continue;
+                    }
+                    let name = if rel.is_empty() {
+                        file_name
+                    } else {
+                        format!("{rel}/{file_name}")
+                    };
+                    let metadata = std::fs::metadata(entry.path()).map_err(|e| {
+                        Error::invalid_input(
+                            entry.path().display().to_string(),
+                            format!("cannot be read: {e}"),
+                        )
+                    })?;
+                    if metadata.is_dir() {
+                        if name.starts_with(&prefix) || prefix.starts_with(&format!("{name}/")) {
+                            pending.push(name);
+                        }
+                    } else if name.starts_with(&prefix) {
+                        let version = file_version(&entry.path(), &metadata);
+                        found.push(ListedInput {
+                            name,
+                            size: metadata.len(),
+                            modified_ms: version.modified_ms,
+                        });
+                    }
+                }
+            }
+            found.sort_by(|a, b| a.name.cmp(&b.name));
+            Ok(found)
+        })
+        .await
+    }
+
     fn location(&self, name: &str) -> String {
         self.path_of(name).display().to_string()
     }
@@ -139,6 +214,30 @@ mod tests {
                 .ends_with("gone: metrics directory does not exist"),
             "{e}"
         );
+        std::fs::create_dir_all(dir.path().join("api/bikes/dt=2025-11-04")).unwrap();
+        std::fs::write(dir.path().join("api/bikes/dt=2025-11-04/p1.json"), b"[]").unwrap();
+        std::fs::write(
+            dir.path().join("api/bikes/dt=2025-11-04/.p2.json.tmp"),
+            b"[",
+        )
+        .unwrap();
+        let names = |l: Vec<ListedInput>| l.into_iter().map(|i| i.name).collect::<Vec<_>>();
+        assert_eq!(
+            names(source.list("api/bikes/dt=2025-11-04/").await.unwrap()),
+            ["api/bikes/dt=2025-11-04/p1.json"]
+        );
+        assert_eq!(names(source.list("api/bikes/dt=").await.unwrap()).len(), 1);
+        assert_eq!(
+            names(source.list("").await.unwrap()),
+            ["a.json", "api/bikes/dt=2025-11-04/p1.json"]
+        );
+        assert!(source.list("api/weather/").await.unwrap().is_empty());
+        assert!(gone
+            .list("")
+            .await
+            .unwrap_err()
+            .to_string()
+            .contains("does not exist"));
         let file = FsInputSource::new(dir.path().join("a.json"), "metrics directory");
         let e = file.read("x.json").await.unwrap_err();
         assert!(e.to_string().contains("is not a directory"), "{e}");

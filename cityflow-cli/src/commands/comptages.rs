@@ -6,12 +6,15 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use cityflow_core::InputLocation;
+use cityflow_core::SectionFrom;
 use cityflow_ingest::{ingest, DaySelection, Progress};
 use cityflow_pipeline::{
-    dry_run_comptages, export_comptages, read_comptages, History, TargetOutcome,
+    dry_run_days, export_days, planned_exports, raw, read_comptages, DayInputs, History, RawFile,
+    RawKind, RawLayout, RawSections, TargetOutcome,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
+use std::collections::BTreeSet;
 
 use super::{parse_date_arg, Context};
 use crate::cli::{AggregateArgs, GenerateArgs};
@@ -80,11 +83,21 @@ struct DayLine<'a> {
     csv: Outcome<'a>,
     json: Outcome<'a>,
     warnings: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    built_from: Option<&'a std::collections::BTreeMap<String, cityflow_core::SectionOrigin>>,
 }
 
-pub async fn generate(ctx: &Context, args: GenerateArgs) -> Result<u8, Failure> {
-    let input = args.comptages.clone().expect("dispatched on --comptages");
-    let selection = match (&args.from, &args.to, args.all, &args.date) {
+/// Whether `report generate` reads raw open data (then this module runs it).
+pub(crate) fn has_raw_source(args: &GenerateArgs) -> bool {
+    args.comptages.is_some()
+        || args.bikes.is_some()
+        || args.weather.is_some()
+        || args.chantiers.is_some()
+        || args.raw.is_some()
+}
+
+fn selection(ctx: &Context, args: &GenerateArgs) -> Result<DaySelection, Failure> {
+    Ok(match (&args.from, &args.to, args.all, &args.date) {
         (_, _, true, _) => DaySelection::All,
         (Some(f), Some(t), _, _) => {
             let (f, t) = (parse_date_arg("--from", f)?, parse_date_arg("--to", t)?);
@@ -99,10 +112,128 @@ pub async fn generate(ctx: &Context, args: GenerateArgs) -> Result<u8, Failure> 
                 .report_date
                 .unwrap_or_else(super::generate::yesterday_in_paris),
         ),
+    })
+}
+
+/// The raw sources of a run: each option, else what `--raw` holds; the warnings of what the
+/// layout lacks.
+struct Sources {
+    comptages: Option<RawFile>,
+    bikes: Option<Vec<RawFile>>,
+    weather: Option<Vec<RawFile>>,
+    chantiers: Option<Vec<RawFile>>,
+    warnings: Vec<String>,
+}
+
+async fn sources(
+    ctx: &Context,
+    args: &GenerateArgs,
+    selection: DaySelection,
+) -> Result<Sources, Failure> {
+    let layout = match &args.raw {
+        Some(text) => {
+            let location = InputLocation::parse(text).map_err(|m| usage(format!("--raw: {m}")))?;
+            if let InputLocation::Dir(dir) = &location {
+                if !dir.is_dir() {
+                    return Err(usage(format!(
+                        "{}: raw directory does not exist",
+                        dir.display()
+                    )));
+                }
+            }
+            Some(RawLayout::new(&ctx.config, &location)?)
+        }
+        None => None,
     };
-    let (location, name) =
-        InputLocation::parse_file(&input).map_err(|m| usage(format!("--comptages: {m}")))?;
-    let source = cityflow_storage::input_source(&ctx.config, &location, "directory")?;
+    let range = match selection {
+        DaySelection::One(d) => Some((d, d)),
+        DaySelection::Range(f, t) => Some((f, t)),
+        DaySelection::All => None,
+    };
+    let mut warnings = Vec::new();
+    let mut out = Sources {
+        comptages: None,
+        bikes: None,
+        weather: None,
+        chantiers: None,
+        warnings: Vec::new(),
+    };
+    for kind in RawKind::ALL {
+        let given = match kind {
+            RawKind::Bikes => &args.bikes,
+            RawKind::Weather => &args.weather,
+            RawKind::Chantiers => &args.chantiers,
+        };
+        let files = match (given, &layout) {
+            (Some(text), _) => Some(raw::resolve_files(&ctx.config, text, kind.option()).await?),
+            (None, Some(layout)) => {
+                let files = match kind {
+                    RawKind::Chantiers => layout
+                        .newest_batch("chantiers", &[".csv", ".csv.gz"])
+                        .await?
+                        .into_iter()
+                        .collect(),
+                    _ => layout.partitions(kind, range).await?,
+                };
+                if files.is_empty() {
+                    warnings.push(format!(
+                        "{}: no {} input in the raw layout ({})",
+                        layout.described,
+                        kind.section(),
+                        match kind {
+                            RawKind::Chantiers => "batch/*chantiers*.csv".to_string(),
+                            RawKind::Bikes => "api/bikes/dt=…/".to_string(),
+                            RawKind::Weather => "api/weather/dt=…/".to_string(),
+                        }
+                    ));
+                    None
+                } else {
+                    Some(files)
+                }
+            }
+            (None, None) => None,
+        };
+        match kind {
+            RawKind::Bikes => out.bikes = files,
+            RawKind::Weather => out.weather = files,
+            RawKind::Chantiers => out.chantiers = files,
+        }
+    }
+    out.comptages = match (&args.comptages, &layout) {
+        (Some(text), _) => {
+            let (location, name) =
+                InputLocation::parse_file(text).map_err(|m| usage(format!("--comptages: {m}")))?;
+            let source = cityflow_storage::input_source(&ctx.config, &location, "directory")?;
+            Some(RawFile {
+                source,
+                listed: cityflow_core::ListedInput {
+                    name,
+                    size: 0,
+                    modified_ms: 0,
+                },
+                partition: None,
+            })
+        }
+        (None, Some(layout)) => {
+            let found = layout
+                .newest_batch("comptages", &[".csv", ".csv.gz"])
+                .await?;
+            if found.is_none() {
+                warnings.push(format!(
+                    "{}: no comptages input in the raw layout (batch/*comptages*.csv[.gz])",
+                    layout.described
+                ));
+            }
+            found
+        }
+        (None, None) => None,
+    };
+    out.warnings = warnings;
+    Ok(out)
+}
+
+pub async fn generate(ctx: &Context, args: GenerateArgs) -> Result<u8, Failure> {
+    let selection = selection(ctx, &args)?;
     // Bikes, weather and chantiers come from metrics files only when asked for.
     let metrics = match &args.metrics_dir {
         Some(_) => {
@@ -125,38 +256,139 @@ pub async fn generate(ctx: &Context, args: GenerateArgs) -> Result<u8, Failure> 
     };
     // Configuration problems surface before the long read.
     let storage = cityflow_storage::build(&ctx.config).await?;
+    let found = sources(ctx, &args, selection).await?;
+    let mut run_warnings = found.warnings.clone();
+    if selection == DaySelection::All
+        && found.comptages.is_none()
+        && found.bikes.is_none()
+        && found.weather.is_none()
+    {
+        return Err(usage(
+            "--all needs a dated source (comptages, bikes or weather): roadworks cover ranges, \
+             give --date or --from/--to",
+        ));
+    }
+    let raw = RawSections::read(found.bikes, found.weather, found.chantiers).await?;
+    run_warnings.extend(raw.run_warnings());
+    for w in &run_warnings {
+        tracing::warn!("{w}");
+    }
     let visible = !ctx.json && std::io::stderr().is_terminal();
-    let read = read_comptages(&*source, &name, selection, Arc::new(Bar::new(visible))).await?;
-    let agg = &read.ingested.aggregate;
-    let s = &agg.stats;
+    let read = match &found.comptages {
+        Some(file) => Some(
+            read_comptages(
+                &*file.source,
+                &file.listed.name,
+                selection,
+                Arc::new(Bar::new(visible)),
+            )
+            .await?,
+        ),
+        None => None,
+    };
+    let days: Vec<NaiveDate> = {
+        let mut covered: BTreeSet<NaiveDate> = raw.days();
+        if let Some(r) = &read {
+            covered.extend(r.days.iter().copied());
+        }
+        let dated = read.is_some() || raw.bikes.is_some() || raw.weather.is_some();
+        match selection {
+            DaySelection::One(d) => vec![d],
+            DaySelection::Range(f, t) if !dated => f.iter_days().take_while(|d| *d <= t).collect(),
+            DaySelection::Range(f, t) => covered.range(f..=t).copied().collect(),
+            DaySelection::All => covered.into_iter().collect(),
+        }
+    };
+    if days.is_empty() {
+        return Err(usage(match selection {
+            DaySelection::Range(f, t) => {
+                format!("no raw input has data between {f} and {t}; nothing exported")
+            }
+            _ => "no raw input has data on any day; nothing exported".to_string(),
+        }));
+    }
+    let inputs = DayInputs {
+        comptages: read.as_ref(),
+        metrics: metrics.as_deref(),
+        raw: &raw,
+    };
+    let input_names: Vec<String> = read
+        .iter()
+        .map(|r| r.input.clone())
+        .chain(
+            raw.bikes
+                .iter()
+                .flat_map(|b| b.files.iter().map(|(_, v)| v.location.clone())),
+        )
+        .chain(
+            raw.weather
+                .iter()
+                .flat_map(|b| b.files.iter().map(|(_, v)| v.location.clone())),
+        )
+        .chain(
+            raw.chantiers
+                .iter()
+                .flat_map(|b| b.files.iter().map(|(_, v)| v.location.clone())),
+        )
+        .collect();
     if args.dry_run {
-        dry_run_comptages(&read, metrics.as_deref()).await?;
-        return super::generate::dry_run(ctx, &storage, &read.days, 1);
+        let built = dry_run_days(&inputs, &days).await?;
+        let planned = planned_exports(&storage, &days);
+        if ctx.json {
+            let lines: Vec<serde_json::Value> = planned
+                .iter()
+                .zip(&built)
+                .map(|(p, (provenance, warnings))| {
+                    serde_json::json!({"date": p.date, "csv": p.csv, "json": p.json, "built_from": provenance.sections, "warnings": warnings})
+                })
+                .collect();
+            println!(
+                "{:#}",
+                serde_json::json!({"ok": true, "dry_run": true, "mode": storage.mode, "inputs": input_names, "warnings": run_warnings, "would_write": lines})
+            );
+        } else {
+            println!(
+                "[dry-run] {} rapport(s) calculé(s), rien n'est écrit:",
+                days.len()
+            );
+            for (p, (provenance, _)) in planned.iter().zip(&built) {
+                println!("  {}  CSV → {}  JSON → {}", p.date, p.csv, p.json);
+                if days.len() == 1 {
+                    print_sections(provenance);
+                }
+            }
+        }
+        return Ok(0);
     }
     if !ctx.json {
-        println!(
-            "Lecture de {}: {:.1} Mo en {:.1} s, {} lignes ({} malformées, {} valeurs rejetées, {} doublons, {} lignes Invalide), {} tronçons dont {} sans géométrie",
-            read.input,
-            s.bytes_read as f64 / 1e6,
-            read.read_seconds,
-            s.rows_read,
-            s.rows_malformed,
-            s.values_rejected,
-            s.duplicates,
-            s.rows_invalide,
-            agg.arcs.len(),
-            s.arcs_without_geometry
-        );
+        if let Some(read) = &read {
+            let agg = &read.ingested.aggregate;
+            let s = &agg.stats;
+            println!(
+                "Lecture de {}: {:.1} Mo en {:.1} s, {} lignes ({} malformées, {} valeurs rejetées, {} doublons, {} lignes Invalide), {} tronçons dont {} sans géométrie",
+                read.input,
+                s.bytes_read as f64 / 1e6,
+                read.read_seconds,
+                s.rows_read,
+                s.rows_malformed,
+                s.values_rejected,
+                s.duplicates,
+                s.rows_invalide,
+                agg.arcs.len(),
+                s.arcs_without_geometry
+            );
+        }
+        print_raw_summary(&raw);
         println!(
             "\n[Export] {} rapport(s) → CSV: {} | JSON: {}",
-            read.days.len(),
+            days.len(),
             ctx.config.csv_target(),
             ctx.config.json_target()
         );
     }
 
     let bar = if !ctx.json && std::io::stderr().is_terminal() {
-        let b = ProgressBar::new(read.days.len() as u64);
+        let b = ProgressBar::new(days.len() as u64);
         b.set_style(
             ProgressStyle::with_template("export [{bar:30}] {pos}/{len} rapports ({eta})")
                 .expect("valid template")
@@ -167,10 +399,10 @@ pub async fn generate(ctx: &Context, args: GenerateArgs) -> Result<u8, Failure> 
         ProgressBar::hidden()
     };
     let history = History::new();
-    let done = export_comptages(
+    let done = export_days(
         &storage,
-        &read,
-        metrics,
+        &inputs,
+        &days,
         usize::from(args.jobs),
         &history,
         &|_| bar.inc(1),
@@ -190,16 +422,25 @@ pub async fn generate(ctx: &Context, args: GenerateArgs) -> Result<u8, Failure> 
                 csv: (&e.csv).into(),
                 json: (&e.json).into(),
                 warnings: &e.warnings,
+                built_from: done.provenances.get(&e.date).map(|p| &p.sections),
             })
             .collect();
+        let stats = read.as_ref().map(|r| &r.ingested.aggregate.stats);
         let out = serde_json::json!({
             "ok": ok,
             "exit_code": if ok { 0 } else { FAILURE },
-            "input": read.input,
+            "input": read.as_ref().map(|r| r.input.clone()),
+            "inputs": input_names,
             "mode": storage.mode,
-            "stats": s,
-            "first_bad_lines": agg.first_bad_lines.iter().map(|b| serde_json::json!({"line": b.line, "reason": b.reason})).collect::<Vec<_>>(),
-            "days_without_rows": read.days_without_rows,
+            "stats": stats,
+            "raw_stats": {
+                "bikes": raw.bikes.as_ref().map(|b| &b.data.stats),
+                "weather": raw.weather.as_ref().map(|b| &b.data.stats),
+                "chantiers": raw.chantiers.as_ref().map(|b| &b.data.stats),
+            },
+            "first_bad_lines": read.as_ref().map(|r| r.ingested.aggregate.first_bad_lines.iter().map(|b| serde_json::json!({"line": b.line, "reason": b.reason})).collect::<Vec<_>>()),
+            "days_without_rows": read.as_ref().map(|r| r.days_without_rows.clone()),
+            "warnings": run_warnings,
             "export_seconds": done.export_seconds,
             "reports_per_second": done.reports_per_second,
             "exports": lines,
@@ -223,8 +464,11 @@ pub async fn generate(ctx: &Context, args: GenerateArgs) -> Result<u8, Failure> 
                 shown(&e.json),
             );
         }
-        // One day: its comparison with the previous weeks, as `report generate` prints it.
+        // One day: where each section came from, and its comparison with the previous weeks.
         if let [only] = exports.as_slice() {
+            if let Some(p) = done.provenances.get(&only.date) {
+                print_sections(p);
+            }
             if let Some(evolution) = done.evolutions.get(&only.date) {
                 super::generate::print_evolution(evolution);
             }
@@ -245,6 +489,69 @@ pub async fn generate(ctx: &Context, args: GenerateArgs) -> Result<u8, Failure> 
         println!("{}", "=".repeat(60));
     }
     Ok(if ok { 0 } else { FAILURE })
+}
+
+/// One line per section: where it came from.
+fn print_sections(p: &cityflow_core::Provenance) {
+    println!("\nSections :");
+    for (section, origin) in &p.sections {
+        let label = match section.as_str() {
+            "comptages" => "trafic routier",
+            "bikes" => "vélos",
+            "weather" => "météo",
+            "chantiers" => "chantiers",
+            other => other,
+        };
+        match origin.from {
+            SectionFrom::None => println!("  {label} : aucune entrée (section vide)"),
+            from => println!(
+                "  {label} : {} ← {}",
+                match from {
+                    SectionFrom::Raw => "données brutes",
+                    _ => "métriques",
+                },
+                if origin.inputs.len() <= 2 {
+                    origin.inputs.join(", ")
+                } else {
+                    format!("{} fichiers", origin.inputs.len())
+                }
+            ),
+        }
+    }
+}
+
+fn print_raw_summary(raw: &RawSections) {
+    if let Some(b) = &raw.bikes {
+        let s = &b.data.stats;
+        println!(
+            "Vélos: {} fichier(s), {} enregistrements, {} compteurs ({} doublons, {} comptages rejetés, {} sans comptage)",
+            s.files,
+            s.records,
+            b.data.counters().len(),
+            s.duplicates,
+            s.counts_rejected,
+            s.counts_missing
+        );
+    }
+    if let Some(w) = &raw.weather {
+        let s = &w.data.stats;
+        println!(
+            "Météo: {} fichier(s), {} jour(s) ({} rejeté(s))",
+            s.files,
+            s.days,
+            s.days_rejected.len()
+        );
+    }
+    if let Some(c) = &raw.chantiers {
+        let s = &c.data.stats;
+        println!(
+            "Chantiers: {} ligne(s), {} chantier(s) ({} rejetée(s), {} doublon(s))",
+            s.rows,
+            c.data.rows().len(),
+            s.rows_rejected,
+            s.duplicates
+        );
+    }
 }
 
 pub fn aggregate(_ctx: &Context, args: AggregateArgs) -> Result<u8, Failure> {

@@ -38,9 +38,12 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Setup => setup::run(&ctx).await,
         Command::Simulate(SimulateCommand::Comptages(args)) => simulate::run(&ctx, args),
         Command::Comptages(ComptagesCommand::Aggregate(args)) => comptages::aggregate(&ctx, args),
-        Command::Report(ReportCommand::Generate(args)) if args.comptages.is_some() => {
+        Command::Report(ReportCommand::Generate(args)) if comptages::has_raw_source(&args) => {
             comptages::generate(&ctx, args).await
         }
+        Command::Report(ReportCommand::Generate(args)) if args.from.is_some() || args.all => Err(
+            usage("--from/--to and --all need a raw source: --comptages, --bikes, --weather, --chantiers or --raw"),
+        ),
         Command::Report(ReportCommand::Generate(args)) => generate::run(&ctx, args).await,
         Command::Report(ReportCommand::Show(args)) => show::run(&ctx, args).await,
         Command::Report(ReportCommand::List(args)) => list::run(&ctx, args).await,
