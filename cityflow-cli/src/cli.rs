@@ -114,6 +114,59 @@ pub struct GenerateArgs {
 pub enum SimulateCommand {
     /// Deterministic synthetic data in the exact open-data schema.
     Comptages(SimulateArgs),
+    /// Bike counters: `--sites` sites × 2 directions, hourly (CSV export, records JSON or
+    /// JSON Lines).
+    Bikes(SimulateBikesArgs),
+    /// A weather timeline (Visual Crossing's format), one day per date.
+    Weather(SimulateSourceArgs),
+    /// Roadworks in the open-data CSV.
+    Chantiers(SimulateChantiersArgs),
+}
+
+/// The period, seed and output of a simulated source.
+#[derive(Debug, Args)]
+pub struct SimulateSourceArgs {
+    /// First day (YYYY-MM-DD).
+    #[arg(long)]
+    pub from: String,
+    /// Last day (YYYY-MM-DD), inclusive.
+    #[arg(long)]
+    pub to: String,
+    /// Seed: same seed, same bytes.
+    #[arg(long)]
+    pub seed: u64,
+    /// Output file; gzip-compressed when it ends with .gz.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct SimulateBikesArgs {
+    #[command(flatten)]
+    pub common: SimulateSourceArgs,
+    /// Counting sites (two counters each, one per direction).
+    #[arg(long, default_value_t = 100)]
+    pub sites: usize,
+    /// csv: the dataset's CSV export; json: the Opendatasoft records JSON; jsonl: one
+    /// record per line. Default: from the file name (.csv, .jsonl, else json).
+    #[arg(long, value_enum)]
+    pub format: Option<BikeFormatArg>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BikeFormatArg {
+    Csv,
+    Json,
+    Jsonl,
+}
+
+#[derive(Debug, Args)]
+pub struct SimulateChantiersArgs {
+    #[command(flatten)]
+    pub common: SimulateSourceArgs,
+    /// Roadworks to write.
+    #[arg(long, default_value_t = 300)]
+    pub count: usize,
 }
 
 #[derive(Debug, Args)]

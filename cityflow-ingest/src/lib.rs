@@ -24,6 +24,7 @@ mod paris_time;
 mod records;
 mod scan;
 pub mod simulate;
+pub mod simulate_sources;
 pub mod weather;
 
 use std::path::{Path, PathBuf};

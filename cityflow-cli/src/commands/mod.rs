@@ -37,6 +37,9 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Env => env::run(&ctx),
         Command::Setup => setup::run(&ctx).await,
         Command::Simulate(SimulateCommand::Comptages(args)) => simulate::run(&ctx, args),
+        Command::Simulate(SimulateCommand::Bikes(args)) => simulate::bikes(&ctx, args),
+        Command::Simulate(SimulateCommand::Weather(args)) => simulate::weather(&ctx, args),
+        Command::Simulate(SimulateCommand::Chantiers(args)) => simulate::chantiers(&ctx, args),
         Command::Comptages(ComptagesCommand::Aggregate(args)) => comptages::aggregate(&ctx, args),
         Command::Report(ReportCommand::Generate(args)) if comptages::has_raw_source(&args) => {
             comptages::generate(&ctx, args).await
