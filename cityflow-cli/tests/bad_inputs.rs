@@ -61,6 +61,31 @@ fn prepare(what: &str, work: &Path) {
             std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
         }
         "output-dir-is-a-file" => std::fs::write(work.join("a-file"), "not a directory").unwrap(),
+        "ten-mb-line-bikes" => {
+            let header = "Identifiant du compteur;Nom du compteur;Comptage horaire;Date et heure de comptage";
+            let long = "X".repeat(10 * 1024 * 1024);
+            std::fs::write(
+                work.join("ten-mb-bikes.csv"),
+                format!("{header}\nC1;Rue;3;2026-03-10T00:00:00+01:00\nC1;{long};4;2026-03-10T01:00:00+01:00\n"),
+            )
+            .unwrap();
+        }
+        "ten-mb-line-chantiers" => {
+            let long = "X".repeat(10 * 1024 * 1024);
+            std::fs::write(
+                work.join("ten-mb-chantiers.csv"),
+                format!("Identifiant;Typologie;Date de début;Date de fin\nCP1;1;2026-03-01;2026-03-20\nCP2;{long};2026-03-01;2026-03-20\n"),
+            )
+            .unwrap();
+        }
+        "ten-mb-line-jsonl" => {
+            let long = "X".repeat(10 * 1024 * 1024);
+            std::fs::write(
+                work.join("ten-mb-bikes.jsonl"),
+                format!("{{\"id_compteur\": \"C1\", \"sum_counts\": 1, \"date\": \"2026-03-10T00:00:00+01:00\"}}\n{long}\n"),
+            )
+            .unwrap();
+        }
         other => panic!("unknown prepare step {other:?}"),
     }
 }
@@ -118,7 +143,17 @@ fn check(case: &Case, work: &Path, out: &Output) -> Vec<String> {
         match serde_json::from_str::<serde_json::Value>(&stdout) {
             Ok(summary) => {
                 for (field, at_least) in counted {
-                    let n = summary["stats"][field].as_u64().unwrap_or(0);
+                    // `raw_stats.bikes.counts_rejected`: a path from the summary's root; a
+                    // plain name is a field of `stats`. A list counts its entries.
+                    let value = if field.contains('.') {
+                        field.split('.').fold(&summary, |v, k| &v[k])
+                    } else {
+                        &summary["stats"][field]
+                    };
+                    let n = value
+                        .as_u64()
+                        .or_else(|| value.as_array().map(|a| a.len() as u64))
+                        .unwrap_or(0);
                     if n < *at_least {
                         wrong.push(format!("stats.{field} = {n}, expected ≥ {at_least}"));
                     }

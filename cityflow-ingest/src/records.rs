@@ -196,6 +196,16 @@ impl<'a> CsvRecords<'a> {
                     let split = split_record(record, separator, &mut fields)
                         .map(|()| &fields[..])
                         .map_err(|_| ());
+                    let spanned = memchr::memchr_iter(b'\n', record.trim_ascii_end()).count();
+                    if split.is_err() && self.eof && i + 1 == scanned.ends.len() && spanned > 0 {
+                        // A quote opened and never closed: every line after it would be lost
+                        // in this one record.
+                        return Err(self.input_error(format!(
+                            "the record starting on line {line} runs to the end of the file \
+                             ({spanned} more lines): a quoted field opened in it is never \
+                             closed (a stray '\"'?), so no row after it can be read"
+                        )));
+                    }
                     on_record(split, record, line)?;
                 }
                 line += 1;
@@ -304,6 +314,20 @@ mod tests {
         long.extend(b";3\n");
         let e = records(&long).unwrap_err().to_string();
         assert!(e.contains("starting on line 3 is longer than 1 MiB"), "{e}");
+    }
+
+    #[test]
+    fn a_quote_never_closed_is_an_error_not_a_lost_end_of_file() {
+        let e = records(b"a;b\n1;2\n\"x;3\n4;5\n6;7\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("the record starting on line 3 runs to the end of the file (2 more lines)"),
+            "{e}"
+        );
+        // On one line, the last one: that record alone is badly quoted.
+        let got = records(b"a;b\n1;2\n\"x;3\n").unwrap();
+        assert_eq!(got.len(), 2);
     }
 
     #[test]

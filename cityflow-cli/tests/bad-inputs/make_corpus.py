@@ -31,6 +31,7 @@ import shutil
 HERE = os.path.dirname(os.path.abspath(__file__))
 COMPTAGES = os.path.join(HERE, "comptages")
 METRICS = os.path.join(HERE, "metrics")
+RAW = os.path.join(HERE, "raw")
 
 HEADER = (
     "Identifiant arc;Libelle;Date et heure de comptage;Débit horaire;Taux d'occupation;"
@@ -175,6 +176,138 @@ def env_error(name, why, env, stderr, args=None):
         stderr,
         env=env,
     )
+
+
+BIKE = ('{{"id_compteur": "100003096-353242251", "nom_compteur": "97 avenue Denfert Rochereau SO-NE", '
+        '"sum_counts": {n}, "date": "2026-03-10T{h:02}:00:00+01:00", "coordinates": {coords}}}')
+PARIS = '{"lon": 2.33338, "lat": 48.83511}'
+BIKES_CSV_HEADER = ("Identifiant du compteur;Nom du compteur;Identifiant du site de comptage;Nom du site de comptage;"
+                    "Comptage horaire;Date et heure de comptage;Date d'installation du site de comptage;"
+                    "Lien vers photo du site de comptage;Coordonnées géographiques")
+CHANTIERS_HEADER = ("Identifiant;Typologie;Date de début;Date de fin;Impact sur la circulation;"
+                    "Code postal de l'arrondissement;geo_shape;geo_point_2d")
+
+
+def bikes_csv(rows):
+    lines = [BIKES_CSV_HEADER]
+    for h, n in rows:
+        lines.append(f"100003096-353242251;97 avenue Denfert Rochereau SO-NE;100003096;97 avenue Denfert Rochereau;"
+                     f"{n};2026-03-10T{h:02}:00:00+01:00;2012-02-22;;48.83511,2.33338")
+    return "\n".join(lines) + "\n"
+
+
+def chantiers_csv(rows):
+    return "\n".join([CHANTIERS_HEADER] + rows) + "\n"
+
+
+def raw_error(name, why, option, file, data, stderr):
+    write(os.path.join(RAW, file), data)
+    error(name, why, ["report", "generate", "--date", DAY, option, f"{{corpus}}/raw/{file}"], stderr)
+
+
+def raw_counted(name, why, option, file, data, counts):
+    write(os.path.join(RAW, file), data)
+    cases.append(
+        {
+            "name": name,
+            "why": why,
+            "args": ["report", "generate", "--date", DAY, "--json", option, f"{{corpus}}/raw/{file}"],
+            "env": {},
+            "prepare": None,
+            "exit": 0,
+            "counted": counts,
+            "exported": 2,
+        }
+    )
+
+
+def raw_cases():
+    """Bike counters, weather timelines and roadworks CSV (issue 24)."""
+    if os.path.isdir(RAW):
+        shutil.rmtree(RAW)
+    records = [BIKE.format(n=h + 3, h=h, coords=PARIS) for h in range(24)]
+    raw_error("bikes-truncated-json", "a records page cut in the middle",
+              "--bikes", "bikes-truncated.json", '{"total_count": 24, "results": [' + ", ".join(records[:3])[:-40],
+              "truncated JSON at line 1")
+    raw_error("bikes-invalid-json", "a records page that is not JSON",
+              "--bikes", "bikes-invalid.json", '{"results": [\n' + records[0] + ",\n}\n",
+              "invalid JSON at line 3")
+    raw_error("bikes-count-is-an-object", "sum_counts as an object: a wrong type, not a value",
+              "--bikes", "bikes-count-object.json",
+              '{"results": [' + BIKE.format(n='{"value": 3}', h=0, coords=PARIS) + "]}",
+              "invalid type: map, expected `sum_counts` as a number or null")
+    raw_error("bikes-results-not-a-list", "`results` as a number",
+              "--bikes", "bikes-results-number.json", '{"total_count": 1, "results": 3}',
+              "`results` as an array of records")
+    raw_error("bikes-jsonl-bad-line", "JSON Lines whose third line is broken",
+              "--bikes", "bikes-bad-line.jsonl", "\n".join(records[:2] + ['{"id_compteur": ]'] + records[3:5]) + "\n",
+              "invalid JSON at line 3")
+    raw_error("bikes-invalid-utf8-json", "a Latin-1 byte in a records page",
+              "--bikes", "bikes-latin1.json",
+              ('{"results": [' + BIKE.format(n=1, h=0, coords=PARIS).replace("avenue", "av\xe9nue") + "]}").encode("latin-1"),
+              "bikes-latin1.json: invalid JSON")
+    raw_error("bikes-csv-missing-column", "the CSV export without `Comptage horaire`",
+              "--bikes", "bikes-no-count.csv",
+              "Identifiant du compteur;Date et heure de comptage\n100003096-353242251;2026-03-10T00:00:00+01:00\n",
+              "missing required column(s) `Comptage horaire`")
+    raw_error("bikes-csv-invalid-utf8", "a Latin-1 byte on line 3 of the CSV export",
+              "--bikes", "bikes-latin1.csv", bikes_csv([(0, 3), (1, 4)]).encode().replace(b"Rochereau;4", b"Rocherau\xe9;4"),
+              "line 3 is not valid UTF-8")
+    raw_error("bikes-empty", "a 0-byte bike file", "--bikes", "bikes-empty.json", "", "the file is empty")
+    raw_error("weather-days-not-a-list", "`days` as an object",
+              "--weather", "weather-days-object.json", '{"resolvedAddress": "Paris", "days": {"datetime": "2026-03-10"}}',
+              "invalid type: map, expected a sequence")
+    raw_error("weather-truncated", "a timeline cut in the middle",
+              "--weather", "weather-truncated.json", '{"days": [{"datetime": "2026-03-10", "temp": 8.',
+              "truncated weather timeline")
+    raw_error("weather-temp-is-text", "`temp` as a string",
+              "--weather", "weather-temp-text.json", '{"days": [{"datetime": "2026-03-10", "temp": "doux"}]}',
+              'invalid type: string "doux"')
+    raw_error("weather-invalid-utf8", "a Latin-1 byte in a timeline",
+              "--weather", "weather-latin1.json", '{"days": [{"datetime": "2026-03-10", "conditions": "pluie \xe9"}]}'.encode("latin-1"),
+              "invalid weather timeline")
+    raw_error("chantiers-missing-column", "the roadworks CSV without `Date de fin`",
+              "--chantiers", "chantiers-no-end.csv",
+              "Identifiant;Typologie;Date de début\nCP1;1;2026-03-01\n", "missing required column(s) `Date de fin`")
+    raw_error("chantiers-invalid-utf8", "a Latin-1 byte on line 2 of the roadworks CSV",
+              "--chantiers", "chantiers-latin1.csv",
+              chantiers_csv(["CP1;1;2026-03-01;2026-03-20;IMPASSE;75005;;48.84, 2.35"]).encode().replace(b"IMPASSE", b"IMPASS\xc9"),
+              "line 2 is not valid UTF-8")
+    raw_error("chantiers-stray-quote", "an unclosed quote in a geo_shape, the rest of the file one record",
+              "--chantiers", "chantiers-stray-quote.csv",
+              chantiers_csv(['CP1;1;2026-03-01;2026-03-20;IMPASSE;75005;"{""type"": ""Polygon"";48.84, 2.35']
+                            + [f"CP{i};1;2026-03-01;2026-03-20;IMPASSE;75005;;48.84, 2.35" for i in range(2, 12000)]),
+              "the record starting on line 2 runs to the end of the file")
+    error("raw-missing-root", "--raw names no directory",
+          ["report", "generate", "--date", DAY, "--raw", "{corpus}/raw/nowhere"], "raw directory does not exist")
+    error("bikes-missing-path", "--bikes names nothing",
+          ["report", "generate", "--date", DAY, "--bikes", "{corpus}/raw/nowhere.json"], "no such file or directory")
+    error("bikes-ten-mb-line", "a 10 MB line in the bike CSV export",
+          ["report", "generate", "--date", DAY, "--bikes", "{work}/ten-mb-bikes.csv"],
+          "is longer than 1 MiB", prepare="ten-mb-line-bikes")
+    error("chantiers-ten-mb-line", "a 10 MB line in the roadworks CSV",
+          ["report", "generate", "--date", DAY, "--chantiers", "{work}/ten-mb-chantiers.csv"],
+          "is longer than 1 MiB", prepare="ten-mb-line-chantiers")
+    error("bikes-jsonl-ten-mb-line", "a 10 MB line of garbage in JSON Lines",
+          ["report", "generate", "--date", DAY, "--bikes", "{work}/ten-mb-bikes.jsonl"],
+          "invalid JSON at line 2", prepare="ten-mb-line-jsonl")
+    # Implausible values: rejected, counted, warned about; the report is exported.
+    implausible = [BIKE.format(n=n, h=h, coords=PARIS) for h, n in enumerate([-4, 2.5, '"beaucoup"'])]
+    implausible += [BIKE.format(n=h + 1, h=h, coords='{"lon": 120.0, "lat": -33.9}') for h in range(3, 24)]
+    raw_counted("bikes-implausible-values", "negative, fractional and non-numeric counts, coordinates outside France",
+                "--bikes", "bikes-implausible.jsonl", "\n".join(implausible) + "\n",
+                {"raw_stats.bikes.counts_rejected": 3, "raw_stats.bikes.coordinates_rejected": 21})
+    raw_counted("weather-tempmin-over-tempmax", "tempmin > tempmax rejects the day, not the run",
+                "--weather", "weather-inverted.json",
+                '{"days": [{"datetime": "2026-03-10", "temp": 8, "tempmin": 12, "tempmax": 4}]}',
+                {"raw_stats.weather.days_rejected": 1})
+    raw_counted("chantiers-bad-dates", "an unreadable date and an end before its start: rows rejected with their line",
+                "--chantiers", "chantiers-bad-dates.csv",
+                chantiers_csv(["CP1;1;2026-03-01;2026-03-20;IMPASSE;75005;;48.84, 2.35",
+                               "CP2;1;01/03/2026;2026-03-20;IMPASSE;75005;;48.84, 2.35",
+                               "CP3;1;2026-03-20;2026-03-01;IMPASSE;75005;;48.84, 2.35",
+                               "CP4;1;2026-03-01;2026-03-20;IMPASSE;;;12.0, 100.0"]),
+                {"raw_stats.chantiers.rows_rejected": 2, "raw_stats.chantiers.coordinates_rejected": 1})
 
 
 def main():
@@ -374,6 +507,8 @@ def main():
         ["report", "generate", "--date", DAY, "--metrics-dir", "{examples}"],
         "Not a directory", env={"OUTPUT_DIR": "{work}/a-file"}, exit=1, prepare="output-dir-is-a-file",
     )
+
+    raw_cases()
 
     names = [c["name"] for c in cases]
     assert len(names) == len(set(names)), "case names are unique"
