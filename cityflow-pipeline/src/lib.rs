@@ -35,7 +35,7 @@ use serde::Serialize;
 mod history;
 pub mod raw;
 pub use history::History;
-pub use raw::{RawFile, RawKind, RawLayout, RawRead, RawSections};
+pub use raw::{RawFile, RawKind, RawLayout, RawRead, RawRequest, RawSections};
 
 /// Caps glibc's malloc arenas at one, unless `MALLOC_ARENA_MAX` is set: call it first thing
 /// in `main`, before any thread exists (the `cityflow` CLI and the Lambda function do).
@@ -734,4 +734,117 @@ pub async fn dry_run_days(
         out.push((provenance, warnings));
     }
     Ok(out)
+}
+
+/// A run over raw inputs, read once: the comptages (when any), the other raw sections, the
+/// days to report and the warnings of the run as a whole.
+#[derive(Debug)]
+pub struct RawRun {
+    pub comptages: Option<ComptagesRead>,
+    pub sections: RawSections,
+    /// The selected days: `One` → that day; a range → its days that a dated source covers
+    /// (every day of it when only roadworks are given); `All` → every day a dated source
+    /// covers (comptages rows, bike records, weather days).
+    pub days: Vec<NaiveDate>,
+    pub warnings: Vec<String>,
+}
+
+impl RawRun {
+    /// The inputs of each day, with `metrics` for the sections without a raw source.
+    pub fn inputs<'a>(&'a self, metrics: Option<&'a dyn InputSource>) -> DayInputs<'a> {
+        DayInputs {
+            comptages: self.comptages.as_ref(),
+            metrics,
+            raw: &self.sections,
+        }
+    }
+
+    /// Every input read, as users will see it.
+    pub fn input_locations(&self) -> Vec<String> {
+        let raw = &self.sections;
+        self.comptages
+            .iter()
+            .map(|r| r.input.clone())
+            .chain(
+                raw.bikes
+                    .iter()
+                    .flat_map(|b| b.files.iter().map(|(_, v)| v.location.clone())),
+            )
+            .chain(
+                raw.weather
+                    .iter()
+                    .flat_map(|b| b.files.iter().map(|(_, v)| v.location.clone())),
+            )
+            .chain(
+                raw.chantiers
+                    .iter()
+                    .flat_map(|b| b.files.iter().map(|(_, v)| v.location.clone())),
+            )
+            .collect()
+    }
+}
+
+/// Reads every raw input of `request` for `selection`: the bikes, weather and roadworks
+/// first, then the comptages (the long read; `progress` follows it). Every input problem is
+/// an error before anything is written: a malformed file, a source named but empty, `--all`
+/// without a dated source, a selection no source covers.
+pub async fn read_raw_run(
+    config: &cityflow_storage::StorageConfig,
+    request: &raw::RawRequest,
+    selection: DaySelection,
+    progress: Arc<dyn Progress + Send>,
+) -> Result<RawRun> {
+    let range = match selection {
+        DaySelection::One(d) => Some((d, d)),
+        DaySelection::Range(f, t) => Some((f, t)),
+        DaySelection::All => None,
+    };
+    let found = raw::resolve_sources(config, request, range).await?;
+    if selection == DaySelection::All
+        && found.comptages.is_none()
+        && found.bikes.is_none()
+        && found.weather.is_none()
+    {
+        return Err(Error::invalid_input(
+            "--all",
+            "--all needs a dated source (comptages, bikes or weather): roadworks cover ranges, \
+             give --date or --from/--to",
+        ));
+    }
+    let mut warnings = found.warnings;
+    let sections = RawSections::read(found.bikes, found.weather, found.chantiers).await?;
+    warnings.extend(sections.run_warnings());
+    let comptages = match &found.comptages {
+        Some(file) => {
+            Some(read_comptages(&*file.source, &file.listed.name, selection, progress).await?)
+        }
+        None => None,
+    };
+    let mut covered: std::collections::BTreeSet<NaiveDate> = sections.days();
+    if let Some(r) = &comptages {
+        covered.extend(r.days.iter().copied());
+    }
+    let dated = comptages.is_some() || sections.bikes.is_some() || sections.weather.is_some();
+    let days: Vec<NaiveDate> = match selection {
+        DaySelection::One(d) => vec![d],
+        DaySelection::Range(f, t) if !dated => f.iter_days().take_while(|d| *d <= t).collect(),
+        DaySelection::Range(f, t) => covered.range(f..=t).copied().collect(),
+        DaySelection::All => covered.into_iter().collect(),
+    };
+    if days.is_empty() {
+        let which = match selection {
+            DaySelection::Range(f, t) => format!("between {f} and {t}"),
+            _ => "on any day".to_string(),
+        };
+        return Err(Error::invalid_input(
+            "raw inputs",
+            format!("no raw input has data {which}; nothing exported"),
+        ));
+    }
+    Ok(RawRun {
+        comptages,
+        sections,
+        days,
+        warnings,
+    })
 }

@@ -484,3 +484,136 @@ impl RawSections {
         (warnings, versions, origins)
     }
 }
+
+/// What a run of raw inputs was asked to read: each source's location as the user wrote it
+/// (a file, a directory, `s3://…`), and the old layout's root. A source given wins over the
+/// layout's, source by source.
+#[derive(Debug, Clone, Default)]
+pub struct RawRequest {
+    pub comptages: Option<String>,
+    pub bikes: Option<String>,
+    pub weather: Option<String>,
+    pub chantiers: Option<String>,
+    pub layout: Option<InputLocation>,
+}
+
+impl RawRequest {
+    pub fn is_empty(&self) -> bool {
+        self.comptages.is_none()
+            && self.bikes.is_none()
+            && self.weather.is_none()
+            && self.chantiers.is_none()
+            && self.layout.is_none()
+    }
+}
+
+/// The files of each source of `request` for a run over `days` (`None`: every day), and
+/// warnings for what the layout lacks.
+pub struct ResolvedSources {
+    pub comptages: Option<RawFile>,
+    pub bikes: Option<Vec<RawFile>>,
+    pub weather: Option<Vec<RawFile>>,
+    pub chantiers: Option<Vec<RawFile>>,
+    pub warnings: Vec<String>,
+}
+
+/// Finds the files of every source of `request`. A source named but empty (no such file, no
+/// file under a prefix) is an [`Error::InvalidInput`]; a source the layout lacks is a warning.
+pub async fn resolve_sources(
+    config: &StorageConfig,
+    request: &RawRequest,
+    days: Option<(NaiveDate, NaiveDate)>,
+) -> Result<ResolvedSources> {
+    let layout = match &request.layout {
+        Some(location) => {
+            if let InputLocation::Dir(dir) = location {
+                if !dir.is_dir() {
+                    return Err(Error::invalid_input(
+                        dir.display().to_string(),
+                        "raw directory does not exist",
+                    ));
+                }
+            }
+            Some(RawLayout::new(config, location)?)
+        }
+        None => None,
+    };
+    let mut out = ResolvedSources {
+        comptages: None,
+        bikes: None,
+        weather: None,
+        chantiers: None,
+        warnings: Vec::new(),
+    };
+    for kind in RawKind::ALL {
+        let given = match kind {
+            RawKind::Bikes => &request.bikes,
+            RawKind::Weather => &request.weather,
+            RawKind::Chantiers => &request.chantiers,
+        };
+        let files = match (given, &layout) {
+            (Some(text), _) => Some(resolve_files(config, text, kind.option()).await?),
+            (None, Some(layout)) => {
+                let files: Vec<RawFile> = match kind {
+                    RawKind::Chantiers => layout
+                        .newest_batch("chantiers", &[".csv", ".csv.gz"])
+                        .await?
+                        .into_iter()
+                        .collect(),
+                    _ => layout.partitions(kind, days).await?,
+                };
+                if files.is_empty() {
+                    let pattern = match kind {
+                        RawKind::Chantiers => "batch/*chantiers*.csv",
+                        RawKind::Bikes => "api/bikes/dt=…/",
+                        RawKind::Weather => "api/weather/dt=…/",
+                    };
+                    out.warnings.push(format!(
+                        "{}: no {} input in the raw layout ({pattern})",
+                        layout.described,
+                        kind.section()
+                    ));
+                    None
+                } else {
+                    Some(files)
+                }
+            }
+            (None, None) => None,
+        };
+        match kind {
+            RawKind::Bikes => out.bikes = files,
+            RawKind::Weather => out.weather = files,
+            RawKind::Chantiers => out.chantiers = files,
+        }
+    }
+    out.comptages = match (&request.comptages, &layout) {
+        (Some(text), _) => {
+            let (location, name) = InputLocation::parse_file(text)
+                .map_err(|m| Error::invalid_input("--comptages", m))?;
+            let source = cityflow_storage::input_source(config, &location, "directory")?;
+            Some(RawFile {
+                source,
+                listed: ListedInput {
+                    name,
+                    size: 0,
+                    modified_ms: 0,
+                },
+                partition: None,
+            })
+        }
+        (None, Some(layout)) => {
+            let found = layout
+                .newest_batch("comptages", &[".csv", ".csv.gz"])
+                .await?;
+            if found.is_none() {
+                out.warnings.push(format!(
+                    "{}: no comptages input in the raw layout (batch/*comptages*.csv[.gz])",
+                    layout.described
+                ));
+            }
+            found
+        }
+        (None, None) => None,
+    };
+    Ok(out)
+}

@@ -1,5 +1,5 @@
-//! Reports from the raw open-data CSV: `report generate --comptages` and
-//! `comptages aggregate`.
+//! Reports from the raw open data (`report generate --comptages|--bikes|--weather|
+//! --chantiers|--raw`) and `comptages aggregate`.
 
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
@@ -9,12 +9,11 @@ use cityflow_core::InputLocation;
 use cityflow_core::SectionFrom;
 use cityflow_ingest::{ingest, DaySelection, Progress};
 use cityflow_pipeline::{
-    dry_run_days, export_days, planned_exports, raw, read_comptages, DayInputs, History, RawFile,
-    RawKind, RawLayout, RawSections, TargetOutcome,
+    dry_run_days, export_days, planned_exports, read_raw_run, History, RawRequest, RawSections,
+    TargetOutcome,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
-use std::collections::BTreeSet;
 
 use super::{parse_date_arg, Context};
 use crate::cli::{AggregateArgs, GenerateArgs};
@@ -115,123 +114,6 @@ fn selection(ctx: &Context, args: &GenerateArgs) -> Result<DaySelection, Failure
     })
 }
 
-/// The raw sources of a run: each option, else what `--raw` holds; the warnings of what the
-/// layout lacks.
-struct Sources {
-    comptages: Option<RawFile>,
-    bikes: Option<Vec<RawFile>>,
-    weather: Option<Vec<RawFile>>,
-    chantiers: Option<Vec<RawFile>>,
-    warnings: Vec<String>,
-}
-
-async fn sources(
-    ctx: &Context,
-    args: &GenerateArgs,
-    selection: DaySelection,
-) -> Result<Sources, Failure> {
-    let layout = match &args.raw {
-        Some(text) => {
-            let location = InputLocation::parse(text).map_err(|m| usage(format!("--raw: {m}")))?;
-            if let InputLocation::Dir(dir) = &location {
-                if !dir.is_dir() {
-                    return Err(usage(format!(
-                        "{}: raw directory does not exist",
-                        dir.display()
-                    )));
-                }
-            }
-            Some(RawLayout::new(&ctx.config, &location)?)
-        }
-        None => None,
-    };
-    let range = match selection {
-        DaySelection::One(d) => Some((d, d)),
-        DaySelection::Range(f, t) => Some((f, t)),
-        DaySelection::All => None,
-    };
-    let mut warnings = Vec::new();
-    let mut out = Sources {
-        comptages: None,
-        bikes: None,
-        weather: None,
-        chantiers: None,
-        warnings: Vec::new(),
-    };
-    for kind in RawKind::ALL {
-        let given = match kind {
-            RawKind::Bikes => &args.bikes,
-            RawKind::Weather => &args.weather,
-            RawKind::Chantiers => &args.chantiers,
-        };
-        let files = match (given, &layout) {
-            (Some(text), _) => Some(raw::resolve_files(&ctx.config, text, kind.option()).await?),
-            (None, Some(layout)) => {
-                let files = match kind {
-                    RawKind::Chantiers => layout
-                        .newest_batch("chantiers", &[".csv", ".csv.gz"])
-                        .await?
-                        .into_iter()
-                        .collect(),
-                    _ => layout.partitions(kind, range).await?,
-                };
-                if files.is_empty() {
-                    warnings.push(format!(
-                        "{}: no {} input in the raw layout ({})",
-                        layout.described,
-                        kind.section(),
-                        match kind {
-                            RawKind::Chantiers => "batch/*chantiers*.csv".to_string(),
-                            RawKind::Bikes => "api/bikes/dt=…/".to_string(),
-                            RawKind::Weather => "api/weather/dt=…/".to_string(),
-                        }
-                    ));
-                    None
-                } else {
-                    Some(files)
-                }
-            }
-            (None, None) => None,
-        };
-        match kind {
-            RawKind::Bikes => out.bikes = files,
-            RawKind::Weather => out.weather = files,
-            RawKind::Chantiers => out.chantiers = files,
-        }
-    }
-    out.comptages = match (&args.comptages, &layout) {
-        (Some(text), _) => {
-            let (location, name) =
-                InputLocation::parse_file(text).map_err(|m| usage(format!("--comptages: {m}")))?;
-            let source = cityflow_storage::input_source(&ctx.config, &location, "directory")?;
-            Some(RawFile {
-                source,
-                listed: cityflow_core::ListedInput {
-                    name,
-                    size: 0,
-                    modified_ms: 0,
-                },
-                partition: None,
-            })
-        }
-        (None, Some(layout)) => {
-            let found = layout
-                .newest_batch("comptages", &[".csv", ".csv.gz"])
-                .await?;
-            if found.is_none() {
-                warnings.push(format!(
-                    "{}: no comptages input in the raw layout (batch/*comptages*.csv[.gz])",
-                    layout.described
-                ));
-            }
-            found
-        }
-        (None, None) => None,
-    };
-    out.warnings = warnings;
-    Ok(out)
-}
-
 pub async fn generate(ctx: &Context, args: GenerateArgs) -> Result<u8, Failure> {
     let selection = selection(ctx, &args)?;
     // Bikes, weather and chantiers come from metrics files only when asked for.
@@ -256,84 +138,36 @@ pub async fn generate(ctx: &Context, args: GenerateArgs) -> Result<u8, Failure> 
     };
     // Configuration problems surface before the long read.
     let storage = cityflow_storage::build(&ctx.config).await?;
-    let found = sources(ctx, &args, selection).await?;
-    let mut run_warnings = found.warnings.clone();
-    if selection == DaySelection::All
-        && found.comptages.is_none()
-        && found.bikes.is_none()
-        && found.weather.is_none()
-    {
-        return Err(usage(
-            "--all needs a dated source (comptages, bikes or weather): roadworks cover ranges, \
-             give --date or --from/--to",
-        ));
-    }
-    let raw = RawSections::read(found.bikes, found.weather, found.chantiers).await?;
-    run_warnings.extend(raw.run_warnings());
+    let request = RawRequest {
+        comptages: args.comptages.clone(),
+        bikes: args.bikes.clone(),
+        weather: args.weather.clone(),
+        chantiers: args.chantiers.clone(),
+        layout: match &args.raw {
+            Some(text) => {
+                Some(InputLocation::parse(text).map_err(|m| usage(format!("--raw: {m}")))?)
+            }
+            None => None,
+        },
+    };
+    let visible = !ctx.json && std::io::stderr().is_terminal();
+    let run = read_raw_run(
+        &ctx.config,
+        &request,
+        selection,
+        Arc::new(Bar::new(visible)),
+    )
+    .await?;
+    let run_warnings = run.warnings.clone();
     for w in &run_warnings {
         tracing::warn!("{w}");
     }
-    let visible = !ctx.json && std::io::stderr().is_terminal();
-    let read = match &found.comptages {
-        Some(file) => Some(
-            read_comptages(
-                &*file.source,
-                &file.listed.name,
-                selection,
-                Arc::new(Bar::new(visible)),
-            )
-            .await?,
-        ),
-        None => None,
-    };
-    let days: Vec<NaiveDate> = {
-        let mut covered: BTreeSet<NaiveDate> = raw.days();
-        if let Some(r) = &read {
-            covered.extend(r.days.iter().copied());
-        }
-        let dated = read.is_some() || raw.bikes.is_some() || raw.weather.is_some();
-        match selection {
-            DaySelection::One(d) => vec![d],
-            DaySelection::Range(f, t) if !dated => f.iter_days().take_while(|d| *d <= t).collect(),
-            DaySelection::Range(f, t) => covered.range(f..=t).copied().collect(),
-            DaySelection::All => covered.into_iter().collect(),
-        }
-    };
-    if days.is_empty() {
-        return Err(usage(match selection {
-            DaySelection::Range(f, t) => {
-                format!("no raw input has data between {f} and {t}; nothing exported")
-            }
-            _ => "no raw input has data on any day; nothing exported".to_string(),
-        }));
-    }
-    let inputs = DayInputs {
-        comptages: read.as_ref(),
-        metrics: metrics.as_deref(),
-        raw: &raw,
-    };
-    let input_names: Vec<String> = read
-        .iter()
-        .map(|r| r.input.clone())
-        .chain(
-            raw.bikes
-                .iter()
-                .flat_map(|b| b.files.iter().map(|(_, v)| v.location.clone())),
-        )
-        .chain(
-            raw.weather
-                .iter()
-                .flat_map(|b| b.files.iter().map(|(_, v)| v.location.clone())),
-        )
-        .chain(
-            raw.chantiers
-                .iter()
-                .flat_map(|b| b.files.iter().map(|(_, v)| v.location.clone())),
-        )
-        .collect();
+    let (read, raw, days) = (&run.comptages, &run.sections, &run.days);
+    let inputs = run.inputs(metrics.as_deref());
+    let input_names = run.input_locations();
     if args.dry_run {
-        let built = dry_run_days(&inputs, &days).await?;
-        let planned = planned_exports(&storage, &days);
+        let built = dry_run_days(&inputs, days).await?;
+        let planned = planned_exports(&storage, days);
         if ctx.json {
             let lines: Vec<serde_json::Value> = planned
                 .iter()
@@ -378,7 +212,7 @@ pub async fn generate(ctx: &Context, args: GenerateArgs) -> Result<u8, Failure> 
                 s.arcs_without_geometry
             );
         }
-        print_raw_summary(&raw);
+        print_raw_summary(raw);
         println!(
             "\n[Export] {} rapport(s) → CSV: {} | JSON: {}",
             days.len(),
@@ -402,7 +236,7 @@ pub async fn generate(ctx: &Context, args: GenerateArgs) -> Result<u8, Failure> 
     let done = export_days(
         &storage,
         &inputs,
-        &days,
+        days,
         usize::from(args.jobs),
         &history,
         &|_| bar.inc(1),
