@@ -32,6 +32,9 @@ pub struct Inputs {
     /// `COMPTAGES_S3_PREFIX` (default `comptages`): raw exports landing under it, in the
     /// metrics bucket, rebuild every day they cover.
     pub comptages_prefix: String,
+    /// `CITYFLOW_RAW` (in AWS, `s3://$S3_REPORTS_BUCKET/raw` by default): the old tool's raw
+    /// layout, read by the scheduled run; uploads under it rebuild their days.
+    pub raw: Option<InputLocation>,
 }
 
 /// One piece of work of an invocation.
@@ -39,6 +42,9 @@ pub struct Inputs {
 pub enum Job {
     /// The report of a day from its metrics files.
     Metrics(NaiveDate),
+    /// The report of a day from the raw layout (`CITYFLOW_RAW`), each section from metrics
+    /// where the layout has no input for it.
+    Raw(NaiveDate),
     /// The reports of the days of a raw export (`dates` = None: every day it covers).
     Comptages {
         url: String,
@@ -66,7 +72,7 @@ pub fn plan(event: &Value, inputs: &Inputs) -> Result<Plan, BadEvent> {
         return s3_plan(event, inputs);
     }
     if object.contains_key("detail-type") {
-        return scheduled_plan(event);
+        return scheduled_plan(event, inputs);
     }
     if ["date", "from", "to", "comptages", "dry_run"]
         .iter()
@@ -101,7 +107,7 @@ pub fn report_day_of(instant: DateTime<Utc>) -> NaiveDate {
     local.pred_opt().unwrap_or(local)
 }
 
-fn scheduled_plan(event: &Value) -> Result<Plan, BadEvent> {
+fn scheduled_plan(event: &Value, inputs: &Inputs) -> Result<Plan, BadEvent> {
     let e: EventBridgeEvent<Value> = serde_json::from_value(event.clone())
         .map_err(|e| bad(format!("malformed EventBridge event: {e}")))?;
     if e.detail_type != "Scheduled Event" {
@@ -113,9 +119,14 @@ fn scheduled_plan(event: &Value) -> Result<Plan, BadEvent> {
     let time = e
         .time
         .ok_or_else(|| bad("scheduled event without \"time\""))?;
+    let day = report_day_of(time);
     Ok(Plan {
         trigger: "scheduled",
-        jobs: vec![Job::Metrics(report_day_of(time))],
+        jobs: vec![if inputs.raw.is_some() {
+            Job::Raw(day)
+        } else {
+            Job::Metrics(day)
+        }],
         dry_run: false,
     })
 }
@@ -231,6 +242,15 @@ fn s3_plan(event: &Value, inputs: &Inputs) -> Result<Plan, BadEvent> {
         format!("{prefix}/")
     };
     let comptages_prefix = format!("{}/", inputs.comptages_prefix.trim_matches('/'));
+    // The raw layout, when it is in S3: (bucket, `prefix/`).
+    let raw = match &inputs.raw {
+        Some(InputLocation::S3 { bucket, prefix }) if prefix.is_empty() => {
+            Some((bucket.clone(), String::new()))
+        }
+        Some(InputLocation::S3 { bucket, prefix }) => Some((bucket.clone(), format!("{prefix}/"))),
+        _ => None,
+    };
+    let mut raw_dates = BTreeSet::new();
     let mut dates = BTreeSet::new();
     let mut objects = BTreeSet::new();
     let mut skipped = Vec::new();
@@ -242,6 +262,14 @@ fn s3_plan(event: &Value, inputs: &Inputs) -> Result<Plan, BadEvent> {
             )));
         }
         let record_bucket = record.s3.bucket.name.as_deref().unwrap_or("");
+        if let Some((raw_bucket, raw_prefix)) = &raw {
+            let key = decode_key(record.s3.object.key.as_deref().unwrap_or(""))?;
+            if record_bucket == raw_bucket && key.starts_with(raw_prefix.as_str()) {
+                let event_time = record.event_time;
+                raw_dates.extend(raw_days(&key[raw_prefix.len()..], &key, event_time)?);
+                continue;
+            }
+        }
         if record_bucket != bucket {
             return Err(bad(format!(
                 "S3 notification from bucket {record_bucket:?}; this function reads inputs \
@@ -283,9 +311,17 @@ fn s3_plan(event: &Value, inputs: &Inputs) -> Result<Plan, BadEvent> {
             }
         }
     }
-    // A day rebuilt from its metrics is not also reported as skipped.
-    skipped.retain(|j| !matches!(j, Job::Skipped { date, .. } if dates.contains(date)));
-    let mut jobs: Vec<Job> = dates.into_iter().map(Job::Metrics).collect();
+    // A day rebuilt from its metrics (or from the raw layout) is not also reported as
+    // skipped; a day rebuilt from the raw layout reads its metrics files too.
+    skipped.retain(|j| {
+        !matches!(j, Job::Skipped { date, .. } if dates.contains(date) || raw_dates.contains(date))
+    });
+    let mut jobs: Vec<Job> = dates
+        .into_iter()
+        .filter(|d| !raw_dates.contains(d))
+        .map(Job::Metrics)
+        .collect();
+    jobs.extend(raw_dates.into_iter().map(Job::Raw));
     jobs.extend(skipped);
     jobs.extend(
         objects
@@ -297,6 +333,37 @@ fn s3_plan(event: &Value, inputs: &Inputs) -> Result<Plan, BadEvent> {
         jobs,
         dry_run: false,
     })
+}
+
+/// The days an upload under the raw layout rebuilds (`file`: its key below the layout's root):
+/// a `dt=D` partition of bikes or weather holds the morning's fetch, the counts of the day
+/// before, so D−1 and D; a batch file (roadworks, comptages) the latest report day, the day
+/// before the upload in Paris.
+fn raw_days(file: &str, key: &str, uploaded: DateTime<Utc>) -> Result<Vec<NaiveDate>, BadEvent> {
+    for source in ["api/bikes/", "api/weather/"] {
+        if let Some(rest) = file.strip_prefix(source) {
+            let partition = rest
+                .strip_prefix("dt=")
+                .and_then(|r| r.split_once('/'))
+                .filter(|(_, name)| !name.is_empty() && !name.ends_with('/'));
+            let Some((day, _)) = partition else {
+                return Err(bad(format!(
+                    "S3 key {key:?} is not in a dt=YYYY-MM-DD partition of {source}"
+                )));
+            };
+            let day = parse_date(day).map_err(|m| bad(format!("S3 key {key:?}: {m}")))?;
+            return Ok(day.pred_opt().into_iter().chain([day]).collect());
+        }
+    }
+    if let Some(name) = file.strip_prefix("batch/") {
+        if name.is_empty() || name.ends_with('/') {
+            return Err(bad(format!("S3 key {key:?} is a folder, not a file")));
+        }
+        return Ok(vec![report_day_of(uploaded)]);
+    }
+    Err(bad(format!(
+        "S3 key {key:?} is under the raw layout but not in api/bikes/, api/weather/ or batch/"
+    )))
 }
 
 /// `traffic_metrics_D.json`, `referentiel_metrics_D.json`: the old pipeline's other files.
@@ -318,6 +385,7 @@ mod tests {
                 prefix: "metrics".into(),
             },
             comptages_prefix: "comptages".into(),
+            raw: None,
         }
     }
 
@@ -356,6 +424,81 @@ mod tests {
             })
             .collect();
         json!({ "Records": records })
+    }
+
+    fn with_raw() -> Inputs {
+        Inputs {
+            raw: Some(InputLocation::S3 {
+                bucket: "cityflow-in".into(),
+                prefix: "raw".into(),
+            }),
+            ..inputs()
+        }
+    }
+
+    #[test]
+    fn raw_uploads_rebuild_their_days_and_the_schedule_reads_the_layout() {
+        let p = plan(&scheduled("2025-11-05T05:30:00Z"), &with_raw()).unwrap();
+        assert_eq!(p.jobs, [Job::Raw(d("2025-11-04"))]);
+        // The morning's fetch (dt=D) holds the day before: D−1 and D; pages of one fetch and
+        // a weather file of the same partition rebuild them once.
+        let p = plan(
+            &s3_event(&[
+                ("cityflow-in", "raw/api/bikes/dt=2025-11-05/page_1.json"),
+                ("cityflow-in", "raw/api/bikes/dt=2025-11-05/page_2.json"),
+                ("cityflow-in", "raw/api/weather/dt=2025-11-05/weather.json"),
+            ]),
+            &with_raw(),
+        )
+        .unwrap();
+        assert_eq!(
+            p.jobs,
+            [Job::Raw(d("2025-11-04")), Job::Raw(d("2025-11-05"))]
+        );
+        // A batch upload rebuilds the latest report day: the day before the upload, in Paris
+        // (05:10 UTC on the 5th).
+        let p = plan(
+            &s3_event(&[(
+                "cityflow-in",
+                "raw/batch/chantiers-perturbants-la-circulation.csv",
+            )]),
+            &with_raw(),
+        )
+        .unwrap();
+        assert_eq!(p.jobs, [Job::Raw(d("2025-11-04"))]);
+        // A metrics file of a day also rebuilt from the layout: one job, from the layout.
+        let p = plan(
+            &s3_event(&[
+                ("cityflow-in", "metrics/bikes_metrics_2025-11-04.json"),
+                ("cityflow-in", "raw/api/bikes/dt=2025-11-05/p.json"),
+            ]),
+            &with_raw(),
+        )
+        .unwrap();
+        assert_eq!(
+            p.jobs,
+            [Job::Raw(d("2025-11-04")), Job::Raw(d("2025-11-05"))]
+        );
+        for (key, why) in [
+            (
+                "raw/api/bikes/2025-11-05/p.json",
+                "not in a dt=YYYY-MM-DD partition",
+            ),
+            ("raw/api/bikes/dt=2025-13-05/p.json", "not a valid date"),
+            (
+                "raw/other/x.json",
+                "not in api/bikes/, api/weather/ or batch/",
+            ),
+        ] {
+            let e = plan(&s3_event(&[("cityflow-in", key)]), &with_raw()).unwrap_err();
+            assert!(e.0.contains(why), "{key}: {e}");
+        }
+        // Without a raw layout in S3, such keys are not inputs.
+        assert!(plan(
+            &s3_event(&[("cityflow-in", "raw/api/bikes/dt=2025-11-05/p.json")]),
+            &inputs()
+        )
+        .is_err());
     }
 
     #[test]

@@ -24,7 +24,8 @@ use chrono::NaiveDate;
 use cityflow_core::{report_id, BlobKey, InputLocation, InputSource};
 use cityflow_ingest::{DaySelection, NoProgress};
 use cityflow_pipeline::{
-    export_comptages, metrics_day, read_comptages, DayExport, History, TargetOutcome,
+    dry_run_days, export_comptages, export_days, metrics_day, read_comptages, read_raw_days,
+    DayExport, History, RawRequest, TargetOutcome,
 };
 use cityflow_storage::{EnvMap, JsonBackend, Storage, StorageConfig};
 use serde::Serialize;
@@ -132,6 +133,7 @@ impl Function {
             inputs: Inputs {
                 metrics: config.metrics_dir.clone(),
                 comptages_prefix,
+                raw: config.raw_dir.clone(),
             },
             config,
             storage,
@@ -157,8 +159,20 @@ impl Function {
         let mut dates = Vec::new();
         // One invocation's days compare with each other before the store is asked.
         let history = History::new();
+        let raw_days: Vec<NaiveDate> = plan
+            .jobs
+            .iter()
+            .filter_map(|j| match j {
+                Job::Raw(d) => Some(*d),
+                _ => None,
+            })
+            .collect();
+        if !raw_days.is_empty() {
+            dates.extend(self.raw(&raw_days, plan.dry_run, &history).await?);
+        }
         for job in &plan.jobs {
             match job {
+                Job::Raw(_) => {}
                 Job::Metrics(date) => {
                     dates.push(self.metrics_date(*date, plan.dry_run, &history).await?)
                 }
@@ -269,6 +283,39 @@ impl Function {
             &|_| {},
         )
         .await;
+        Ok(done.exports.iter().map(|e| self.exported(e)).collect())
+    }
+
+    /// The reports of `days` from the raw layout (`CITYFLOW_RAW`), read once for all of them,
+    /// each section from metrics where the layout has nothing for it.
+    async fn raw(
+        &self,
+        days: &[NaiveDate],
+        dry_run: bool,
+        history: &History,
+    ) -> Result<Vec<DateResult>, InvocationError> {
+        let request = RawRequest {
+            layout: self.config.raw_dir.clone(),
+            ..RawRequest::default()
+        };
+        let run = read_raw_days(&self.config, &request, days)
+            .await
+            .map_err(InvocationError::Input)?;
+        for w in &run.warnings {
+            tracing::warn!("{w}");
+        }
+        let inputs = run.inputs(Some(&*self.metrics));
+        if dry_run {
+            dry_run_days(&inputs, &run.days)
+                .await
+                .map_err(InvocationError::Input)?;
+            return Ok(run
+                .days
+                .iter()
+                .map(|d| self.result(*d, Status::Skipped, Some("dry run: nothing written".into())))
+                .collect());
+        }
+        let done = export_days(&self.storage, &inputs, &run.days, 4, history, &|_| {}).await;
         Ok(done.exports.iter().map(|e| self.exported(e)).collect())
     }
 

@@ -27,7 +27,7 @@ use cityflow_core::{
     BlobSinkExt, DailyReport, Error, ErrorKind, Evolution, Generated, InputSource, InputVersion,
     MetricsKind, Provenance, Result, SectionFrom, SectionOrigin, StoredReport, Timestamp,
 };
-use cityflow_ingest::{ingest_reader, DaySelection, Ingested, Progress};
+use cityflow_ingest::{ingest_reader, DaySelection, Ingested, NoProgress, Progress};
 use cityflow_storage::Storage;
 use futures_util::stream::{self, StreamExt};
 use serde::Serialize;
@@ -375,6 +375,19 @@ pub async fn read_comptages(
     selection: DaySelection,
     progress: Arc<dyn Progress + Send>,
 ) -> Result<ComptagesRead> {
+    read_comptages_checked(source, name, selection, progress, true).await
+}
+
+/// [`read_comptages`], but a selection without any row is not an error when `require_rows`
+/// is false: the read then has no day (a layout's newest export that does not cover the day
+/// asked for; its road sections then come from metrics).
+async fn read_comptages_checked(
+    source: &dyn InputSource,
+    name: &str,
+    selection: DaySelection,
+    progress: Arc<dyn Progress + Send>,
+    require_rows: bool,
+) -> Result<ComptagesRead> {
     let input = source.location(name);
     let stream = source.open(name).await?;
     let version = stream.version.clone();
@@ -399,7 +412,7 @@ pub async fn read_comptages(
         tracing::warn!("{input}: line {}: {}", bad.line, bad.reason);
     }
     let with_rows = ingested.days_with_rows();
-    if let DaySelection::One(d) = selection {
+    if let (DaySelection::One(d), true) = (selection, require_rows) {
         if !with_rows.contains(&d) {
             return Err(Error::invalid_input(
                 input,
@@ -409,7 +422,7 @@ pub async fn read_comptages(
     }
     let (days, days_without_rows): (Vec<NaiveDate>, Vec<NaiveDate>) =
         ingested.days.iter().partition(|d| with_rows.contains(d));
-    if days.is_empty() {
+    if days.is_empty() && require_rows {
         // A header without rows, or a range the file does not cover: a run that would export
         // nothing is a mistake to report, not a success.
         let which = match selection {
@@ -485,7 +498,32 @@ pub async fn build_day(
         from: SectionFrom::Metrics,
         inputs: vec![location],
     };
-    let mut report = if let Some(read) = inputs.comptages {
+    // The road sections: the raw export when it has rows on the day; else the day's
+    // comptages metrics file when there is a metrics source; else empty.
+    let raw_road = inputs.comptages.filter(|r| r.days.contains(&date));
+    if let (Some(read), None) = (inputs.comptages, raw_road) {
+        warnings.push(match inputs.metrics {
+            Some(_) => format!(
+                "{}: no row on {date}: the road sections come from metrics",
+                read.input
+            ),
+            None => format!(
+                "{}: no row on {date}: the road sections are empty",
+                read.input
+            ),
+        });
+        if inputs.metrics.is_none() {
+            versions.push(read.version.clone());
+            origins.insert(
+                "comptages".to_string(),
+                SectionOrigin {
+                    from: SectionFrom::Raw,
+                    inputs: vec![read.input.clone()],
+                },
+            );
+        }
+    }
+    let mut report = if let Some(read) = raw_road {
         versions.push(read.version.clone());
         origins.insert(
             "comptages".to_string(),
@@ -494,31 +532,20 @@ pub async fn build_day(
                 inputs: vec![read.input.clone()],
             },
         );
-        if read.days.contains(&date) {
-            // Building a day's figures is CPU work (every arc of the file): on the blocking
-            // pool, so that `export_days` builds `jobs` days on all cores instead of one.
-            let ingested = read.ingested.clone();
-            tokio::task::spawn_blocking(move || ingested.report(date, Timestamp::now()))
-                .await
-                .map_err(|e| Error::backend("ingestion", "building a report failed", e))?
-        } else {
-            warnings.push(format!(
-                "{}: no row on {date}: the road sections are empty",
-                read.input
-            ));
-            empty_report(date)
-        }
+        // Building a day's figures is CPU work (every arc of the file): on the blocking
+        // pool, so that `export_days` builds `jobs` days on all cores instead of one.
+        let ingested = read.ingested.clone();
+        tokio::task::spawn_blocking(move || ingested.report(date, Timestamp::now()))
+            .await
+            .map_err(|e| Error::backend("ingestion", "building a report failed", e))?
     } else if let Some(metrics) = inputs.metrics {
         let mut kinds = vec![MetricsKind::Comptages];
         kinds.extend(other_kinds.iter().copied());
-        let g = generate_kinds_from_source(
-            metrics,
-            date,
-            Timestamp::now(),
-            &kinds,
-            inputs.raw.is_empty(),
-        )
-        .await?;
+        // With no raw input at all, a day without any metrics file is an error (nothing to
+        // build from); otherwise missing files are warnings.
+        let require_any = inputs.raw.is_empty() && inputs.comptages.is_none();
+        let g = generate_kinds_from_source(metrics, date, Timestamp::now(), &kinds, require_any)
+            .await?;
         warnings.extend(g.warnings);
         versions.extend(g.provenance.inputs);
         for (kind, location) in g.kinds.iter().zip(g.inputs) {
@@ -528,7 +555,7 @@ pub async fn build_day(
     } else {
         empty_report(date)
     };
-    if let (Some(_), Some(metrics)) = (inputs.comptages, inputs.metrics) {
+    if let (Some(_), Some(metrics)) = (raw_road, inputs.metrics) {
         let sections = add_metrics_sections(metrics, &mut report, &other_kinds).await?;
         versions.extend(sections.inputs);
         warnings.extend(sections.warnings);
@@ -794,13 +821,45 @@ pub async fn read_raw_run(
     selection: DaySelection,
     progress: Arc<dyn Progress + Send>,
 ) -> Result<RawRun> {
+    read_raw(config, request, selection, progress, true).await
+}
+
+/// The raw inputs of exactly `days` (a scheduled run, an S3 notification): as
+/// [`read_raw_run`], but nothing is required: a source the layout lacks, or that has no data
+/// on a day, leaves that day's section to the metrics files.
+pub async fn read_raw_days(
+    config: &cityflow_storage::StorageConfig,
+    request: &raw::RawRequest,
+    days: &[NaiveDate],
+) -> Result<RawRun> {
+    let (Some(first), Some(last)) = (days.iter().min(), days.iter().max()) else {
+        return Err(Error::invalid_input("raw inputs", "no day to build"));
+    };
+    let selection = if first == last {
+        DaySelection::One(*first)
+    } else {
+        DaySelection::Range(*first, *last)
+    };
+    let mut run = read_raw(config, request, selection, Arc::new(NoProgress), false).await?;
+    run.days = days.to_vec();
+    Ok(run)
+}
+
+async fn read_raw(
+    config: &cityflow_storage::StorageConfig,
+    request: &raw::RawRequest,
+    selection: DaySelection,
+    progress: Arc<dyn Progress + Send>,
+    strict: bool,
+) -> Result<RawRun> {
     let range = match selection {
         DaySelection::One(d) => Some((d, d)),
         DaySelection::Range(f, t) => Some((f, t)),
         DaySelection::All => None,
     };
     let found = raw::resolve_sources(config, request, range).await?;
-    if selection == DaySelection::All
+    if strict
+        && selection == DaySelection::All
         && found.comptages.is_none()
         && found.bikes.is_none()
         && found.weather.is_none()
@@ -831,7 +890,7 @@ pub async fn read_raw_run(
         DaySelection::Range(f, t) => covered.range(f..=t).copied().collect(),
         DaySelection::All => covered.into_iter().collect(),
     };
-    if days.is_empty() {
+    if days.is_empty() && strict {
         let which = match selection {
             DaySelection::Range(f, t) => format!("between {f} and {t}"),
             _ => "on any day".to_string(),

@@ -178,6 +178,10 @@ pub struct StorageConfig {
     /// `METRICS_DIR`: a directory or `s3://bucket/prefix`; default `$OUTPUT_DIR/metrics`
     /// in local mode, `s3://$S3_REPORTS_BUCKET/metrics` in AWS mode.
     pub metrics_dir: InputLocation,
+    /// `CITYFLOW_RAW`: the root of the old tool's raw layout (`api/bikes/dt=D/`,
+    /// `api/weather/dt=D/`, `batch/`), a directory or `s3://bucket/prefix`; default
+    /// `s3://$S3_REPORTS_BUCKET/raw` in AWS mode, none in local mode.
+    pub raw_dir: Option<InputLocation>,
     /// `REPORT_DATE`, when set.
     pub report_date: Option<NaiveDate>,
 }
@@ -338,6 +342,16 @@ impl StorageConfig {
                     .unwrap_or_else(|| PathBuf::from("output/metrics")),
             ),
         };
+        let raw_dir = match get(env, "CITYFLOW_RAW") {
+            Some(dir) => {
+                Some(InputLocation::parse(dir).map_err(|m| Error::config("CITYFLOW_RAW", m))?)
+            }
+            None if mode == Mode::Aws => Some(InputLocation::S3 {
+                bucket: aws.s3_bucket.clone(),
+                prefix: "raw".into(),
+            }),
+            None => None,
+        };
         let report_date = get(env, "REPORT_DATE")
             .map(|d| cityflow_core::parse_date(d).map_err(|m| Error::config("REPORT_DATE", m)))
             .transpose()?;
@@ -351,6 +365,7 @@ impl StorageConfig {
             mongo,
             aws,
             metrics_dir,
+            raw_dir,
             report_date,
         })
     }
@@ -414,6 +429,13 @@ impl StorageConfig {
             raw("USE_DYNAMODB", "false"),
             raw("OUTPUT_DIR", FsConfig::DEFAULT_OUTPUT_DIR),
             shown("METRICS_DIR", self.metrics_dir.to_string()),
+            shown(
+                "CITYFLOW_RAW",
+                self.raw_dir
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
+            ),
             raw("REPORT_DATE", ""),
             shown("MONGODB_URL", self.mongo.redacted_url()),
             shown("MONGODB_DATABASE", self.mongo.database.clone()),
@@ -634,6 +656,10 @@ mod tests {
             "AWS_LAMBDA_FUNCTION_NAME=cityflow-report"
         );
         assert_eq!(c.metrics_dir.to_string(), "s3://cityflow-reports/metrics");
+        assert_eq!(
+            c.raw_dir.as_ref().map(ToString::to_string).as_deref(),
+            Some("s3://cityflow-reports/raw")
+        );
         // Empty markers do not count.
         assert_eq!(
             decide(&[
@@ -674,6 +700,7 @@ mod tests {
                 );
                 assert_eq!(c.mode_reason.variable, Some("CITYFLOW_ENV"));
                 assert_eq!(c.metrics_dir.to_string(), "output/metrics");
+                assert_eq!(c.raw_dir, None);
             }
         }
         let c = StorageConfig::from_env(&env(&[("CITYFLOW_ENV", "AWS")])).unwrap();

@@ -19,6 +19,7 @@ pub(crate) const KNOWN_VARIABLES: &[&str] = &[
     "USE_DYNAMODB",
     "OUTPUT_DIR",
     "METRICS_DIR",
+    "CITYFLOW_RAW",
     "REPORT_DATE",
     "MONGODB_URL",
     "MONGODB_DATABASE",
