@@ -306,6 +306,31 @@ fn all_and_ranges_cover_the_days_of_the_dated_sources() {
 }
 
 #[test]
+fn a_bare_file_name_is_read_from_the_working_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        raw_examples().join("api/weather/dt=2026-03-11/weather_paris.json"),
+        dir.path().join("weather.json"),
+    )
+    .unwrap();
+    cityflow(dir.path(), &[])
+        .args([
+            "report",
+            "generate",
+            "--date",
+            "2026-03-10",
+            "--weather",
+            "weather.json",
+        ])
+        .assert()
+        .success();
+    assert_eq!(
+        stored(dir.path(), "2026-03-10")["report"]["meteo_impact"]["impact_mobilite"],
+        20.0
+    );
+}
+
+#[test]
 fn a_dry_run_writes_nothing_and_says_where_each_section_comes_from() {
     let dir = tempfile::tempdir().unwrap();
     let assert = cityflow(dir.path(), &[])

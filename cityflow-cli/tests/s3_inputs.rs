@@ -469,3 +469,163 @@ fn a_download_cut_mid_way_is_resumed_or_fails_with_nothing_exported() {
         files_under(&failed)
     );
 }
+
+/// `examples/raw/` uploaded under `raw/` of the bucket, as the old tool's pipeline left it.
+fn upload_raw_examples(aws: &Aws) {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/raw");
+    for path in files_under(&root) {
+        let rel = path
+            .strip_prefix(&root)
+            .unwrap()
+            .to_string_lossy()
+            .to_string();
+        aws.upload(&format!("raw/{rel}"), std::fs::read(&path).unwrap());
+    }
+}
+
+/// The figures of the example day, computed by hand in raw_sources.rs.
+fn assert_raw_example_day(report: &cityflow_core::DailyReport) {
+    assert_eq!(report.summary.total_velos_paris, 2976);
+    assert_eq!(
+        report.meteo_impact.as_ref().unwrap().impact_mobilite,
+        Some(20.0)
+    );
+    let works: Vec<&str> = report
+        .chantiers_actifs
+        .iter()
+        .map(|c| c.identifiant.as_str())
+        .collect();
+    assert_eq!(works, ["CP002664", "CP002669", "CP002871"]);
+    let failing: Vec<&str> = report
+        .capteurs_defaillants
+        .iter()
+        .filter(|s| s.kind == cityflow_core::SensorKind::Bike)
+        .map(|s| s.id_compteur.as_str())
+        .collect();
+    assert_eq!(failing, ["100003096-353242252", "100044493-101044493"]);
+    assert!(report.summary.total_vehicules_paris > 0);
+}
+
+#[test]
+fn the_old_raw_layout_in_s3_in_local_and_aws_modes() {
+    let Some(aws) = Aws::new() else { return };
+    upload_raw_examples(&aws);
+    let raw = format!("s3://{}/raw", aws.bucket);
+
+    // Local mode: inputs from S3, the CSV to output/reports and the JSON to the file store.
+    let dir = tempfile::tempdir().unwrap();
+    let local_vars = vec![
+        ("AWS_ENDPOINT_URL_S3", aws.s3.clone()),
+        ("AWS_ACCESS_KEY_ID", "test".to_string()),
+        ("AWS_SECRET_ACCESS_KEY", "test-secret".to_string()),
+        ("AWS_REGION", "us-east-1".to_string()),
+    ];
+    let out = run(
+        dir.path(),
+        &local_vars,
+        &[
+            "--json",
+            "report",
+            "generate",
+            "--date",
+            "2026-03-10",
+            "--raw",
+            &raw,
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        summary["exports"][0]["built_from"]["bikes"]["inputs"][0],
+        format!(
+            "s3://{}/raw/api/bikes/dt=2026-03-11/bikes_page_1.json",
+            aws.bucket
+        )
+    );
+    let stored: StoredReport = serde_json::from_str(
+        &std::fs::read_to_string(
+            dir.path()
+                .join("output/reports/daily_report_2026-03-10.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_raw_example_day(&stored.report);
+
+    // AWS mode (a Rust Lambda function's environment): CITYFLOW_RAW unset, the layout given;
+    // the CSV to S3, the JSON to DynamoDB, nothing local.
+    let vars = aws.lambda_vars();
+    let work = dir.path().join("task");
+    std::fs::create_dir(&work).unwrap();
+    let setup = run(&work, &vars, &["setup"]);
+    assert!(setup.status.success(), "{}", text(&setup.stderr));
+    let env = run(&work, &vars, &["env"]);
+    let shown = text(&env.stdout);
+    assert!(
+        shown
+            .lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>()
+                == ["CITYFLOW_RAW", &format!("s3://{}/raw", aws.bucket)]),
+        "the default layout in AWS mode: {shown}"
+    );
+    let out = run_in_read_only_dir(
+        &work,
+        &vars,
+        &["report", "generate", "--date", "2026-03-10", "--raw", &raw],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(files_under(&work).is_empty(), "{:?}", files_under(&work));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (in_dynamo, csv) = rt.block_on(async {
+        let date = "2026-03-10".parse().unwrap();
+        (
+            DynamoReportStore::new(aws.config())
+                .get(date)
+                .await
+                .unwrap(),
+            S3BlobSink::new(aws.config())
+                .get(&BlobKey::report_csv(date))
+                .await
+                .unwrap(),
+        )
+    });
+    assert_raw_example_day(&in_dynamo.report);
+    assert_eq!(in_dynamo.report.summary, stored.report.summary);
+    assert_eq!(text(&csv), cityflow_core::render_csv(&in_dynamo.report));
+
+    // A source given as an S3 prefix and as an S3 key, and one that names nothing.
+    let other = tempfile::tempdir().unwrap();
+    let out = run(
+        other.path(),
+        &local_vars,
+        &[
+            "report",
+            "generate",
+            "--date",
+            "2026-03-10",
+            "--bikes",
+            &format!("{raw}/api/bikes/dt=2026-03-11"),
+            "--weather",
+            &format!("{raw}/api/weather/dt=2026-03-11/weather_paris.json"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = run(
+        other.path(),
+        &local_vars,
+        &[
+            "report",
+            "generate",
+            "--date",
+            "2026-03-10",
+            "--bikes",
+            &format!("{raw}/api/nothing"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("no file there"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -84,6 +84,8 @@ pub struct BikeCounts {
     counters: Vec<BikeCounter>,
     index: HashMap<Box<[u8]>, u32, BuildFastHasher>,
     days: HashMap<(u32, i64), [u32; 25], BuildFastHasher>,
+    /// The Paris days with a record, kept as records arrive (asked for once per report).
+    day_numbers: BTreeSet<i64>,
     pub stats: BikeStats,
 }
 
@@ -163,8 +165,12 @@ impl BikeCounts {
 
     /// The Paris days with at least one record.
     pub fn days(&self) -> BTreeSet<NaiveDate> {
-        let days: BTreeSet<i64> = self.days.keys().map(|(_, d)| *d).collect();
-        days.into_iter().map(date_of_day).collect()
+        self.day_numbers.iter().map(|d| date_of_day(*d)).collect()
+    }
+
+    /// Whether a record falls on `date`.
+    pub fn has_day(&self, date: NaiveDate) -> bool {
+        self.day_numbers.contains(&day_of_date(date))
     }
 
     /// The counter's counts of `date`, one per hour of the day (23, 24 or 25), `None`
@@ -246,7 +252,10 @@ impl BikeCounts {
             }
         }
         let (day, slot) = self.clock.local_day_and_slot(utc);
-        let slots = self.days.entry((counter, day)).or_insert([NO_COUNT; 25]);
+        let slots = self.days.entry((counter, day)).or_insert_with(|| {
+            self.day_numbers.insert(day);
+            [NO_COUNT; 25]
+        });
         let value = match count {
             Count::Valid(v) => v,
             Count::Missing => {
@@ -291,6 +300,9 @@ impl BikeCounts {
             date.expect("required"),
         );
         let mut last: Option<(Box<[u8]>, u32)> = None;
+        // The coordinates of the last record and what they parsed to: a counter's rows repeat
+        // them, and parsing two floats per row was a tenth of the pass.
+        let mut last_point: (Vec<u8>, Option<(f64, f64)>) = (Vec::new(), None);
         records.for_each(sep, &mut |fields, _, line| {
             let fields = match fields {
                 Ok(f) if f.len() == width => f,

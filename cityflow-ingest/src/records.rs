@@ -196,8 +196,13 @@ impl<'a> CsvRecords<'a> {
                     let split = split_record(record, separator, &mut fields)
                         .map(|()| &fields[..])
                         .map_err(|_| ());
-                    let spanned = memchr::memchr_iter(b'\n', record.trim_ascii_end()).count();
-                    if split.is_err() && self.eof && i + 1 == scanned.ends.len() && spanned > 0 {
+                    let last_at_eof = self.eof && i + 1 == scanned.ends.len();
+                    let spanned = if split.is_err() && last_at_eof {
+                        memchr::memchr_iter(b'\n', record.trim_ascii_end()).count()
+                    } else {
+                        0
+                    };
+                    if spanned > 0 {
                         // A quote opened and never closed: every line after it would be lost
                         // in this one record.
                         return Err(self.input_error(format!(

@@ -16,7 +16,9 @@ use cityflow_core::conformance::{service_endpoint, unique_name};
 use cityflow_core::{BlobSink, DateRange, ReportStore};
 use cityflow_storage_aws::{AwsConfig, DynamoReportStore, S3BlobSink};
 use common::emulator::{free_port, function_env, required, root, start_emulator, Running};
-use common::{emulator_settings, s3_event, scheduled, upload, upload_fixture_day};
+use common::{
+    emulator_settings, s3_event, scheduled, upload, upload_fixture_day, upload_raw_examples,
+};
 use serde_json::{json, Value};
 
 struct Emulator {
@@ -146,6 +148,35 @@ async fn the_release_binary_under_the_emulator() {
         .collect();
     assert_eq!(days, ["2025-10-01", "2025-10-02"], "{answer}");
 
+    // The old tool's raw layout under raw/: a bike page of the 11th's fetch rebuilds the
+    // 10th and the 11th, every section from the raw data (figures in raw_sources.rs).
+    upload_raw_examples(&settings).await;
+    let answer = emulator.answer(
+        "raw",
+        &s3_event(
+            &bucket,
+            &["raw/api/bikes/dt%3D2026-03-11/bikes_page_2.json"],
+        ),
+    );
+    let days: Vec<(&str, &str)> = answer["dates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["date"].as_str().unwrap(), d["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        days,
+        [("2026-03-10", "exported"), ("2026-03-11", "exported")],
+        "{answer}"
+    );
+    let tenth = reports.get("2026-03-10".parse().unwrap()).await.unwrap();
+    assert_eq!(tenth.report.summary.total_velos_paris, 2976);
+    assert_eq!(tenth.report.chantiers_actifs.len(), 3);
+    assert_eq!(
+        tenth.report.meteo_impact.as_ref().unwrap().impact_mobilite,
+        Some(20.0)
+    );
+
     // A direct date, and a bad payload: an invocation error, nothing written.
     let answer = emulator.answer("direct", &json!({"date": "2025-11-04"}));
     assert_eq!(answer["dates"][0]["status"], "exported");
@@ -166,7 +197,16 @@ async fn the_release_binary_under_the_emulator() {
         .iter()
         .map(|d| d.to_string())
         .collect();
-    assert_eq!(dates, ["2025-10-01", "2025-10-02", "2025-11-04"]);
+    assert_eq!(
+        dates,
+        [
+            "2025-10-01",
+            "2025-10-02",
+            "2025-11-04",
+            "2026-03-10",
+            "2026-03-11"
+        ]
+    );
     let keys: Vec<String> = csvs
         .list("")
         .await
@@ -179,7 +219,9 @@ async fn the_release_binary_under_the_emulator() {
         [
             "daily_report_2025-10-01.csv",
             "daily_report_2025-10-02.csv",
-            "daily_report_2025-11-04.csv"
+            "daily_report_2025-11-04.csv",
+            "daily_report_2026-03-10.csv",
+            "daily_report_2026-03-11.csv"
         ]
     );
     let stored = reports.get("2025-11-04".parse().unwrap()).await.unwrap();

@@ -9,7 +9,7 @@ use cityflow_core::{BlobSink, DateRange, ReportStore};
 use cityflow_lambda::{Function, InvocationError, Status};
 use cityflow_storage::EnvMap;
 use cityflow_storage_aws::{AwsConfig, AwsSettings, DynamoReportStore, S3BlobSink};
-use common::{emulator_settings, fixtures, scheduled};
+use common::{emulator_settings, fixtures, scheduled, upload_raw_examples};
 use serde_json::{json, Value};
 
 struct Harness {
@@ -300,4 +300,82 @@ async fn a_failed_target_fails_the_invocation_naming_it() {
         summary.dates[0].json,
         format!("dynamodb://{missing}/daily_report_2025-11-04")
     );
+}
+
+/// The example raw day (`examples/raw/`, hand-computed in cityflow-cli/tests/raw_sources.rs):
+/// a bike page landing under `raw/api/bikes/dt=2026-03-11/` rebuilds the 10th and the 11th
+/// from the layout; the schedule of the 11th builds the 10th from it.
+#[tokio::test]
+async fn a_raw_upload_rebuilds_its_days_from_the_old_layout_in_s3() {
+    let Some(h) = Harness::new().await else {
+        return;
+    };
+    let keys = upload_raw_examples(&h.settings).await;
+    assert!(keys.contains(&"raw/batch/chantiers-perturbants-la-circulation.csv".to_string()));
+    let function = Function::from_env(&h.env).await.unwrap();
+    let summary = function
+        .handle(&h.s3_event(&["raw/api/bikes/dt%3D2026-03-11/bikes_page_1.json"]))
+        .await
+        .unwrap();
+    let dates: Vec<(String, Status)> = summary
+        .dates
+        .iter()
+        .map(|d| (d.date.to_string(), d.status.clone()))
+        .collect();
+    assert_eq!(
+        dates,
+        [
+            ("2026-03-10".to_string(), Status::Exported),
+            ("2026-03-11".to_string(), Status::Exported)
+        ]
+    );
+    let stored = h
+        .reports()
+        .get("2026-03-10".parse().unwrap())
+        .await
+        .unwrap();
+    let r = &stored.report;
+    assert_eq!(r.summary.total_velos_paris, 2976);
+    assert_eq!(r.meteo_impact.as_ref().unwrap().impact_mobilite, Some(20.0));
+    assert_eq!(
+        r.chantiers_actifs
+            .iter()
+            .map(|c| c.identifiant.as_str())
+            .collect::<Vec<_>>(),
+        ["CP002664", "CP002669", "CP002871"]
+    );
+    assert!(
+        r.summary.total_vehicules_paris > 0,
+        "the layout's comptages"
+    );
+    let sections = &stored.built_from.as_ref().unwrap().sections;
+    for s in ["comptages", "bikes", "weather", "chantiers"] {
+        assert_eq!(sections[s].from, cityflow_core::SectionFrom::Raw, "{s}");
+    }
+    assert!(sections["bikes"].inputs[0].starts_with(&format!("s3://{}/raw/api/bikes/", h.bucket)));
+    // The 11th: no bike record (its counts arrive on the 12th), its own weather.
+    let eleventh = h
+        .reports()
+        .get("2026-03-11".parse().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        eleventh.report.meteo_impact.unwrap().date,
+        Some("2026-03-11".parse().unwrap())
+    );
+
+    // The morning schedule of the 11th reports the 10th from the layout: the same figures.
+    let summary = function
+        .handle(&scheduled("2026-03-11T05:30:00Z"))
+        .await
+        .unwrap();
+    assert_eq!(summary.dates.len(), 1);
+    assert_eq!(summary.dates[0].date.to_string(), "2026-03-10");
+    let again = h
+        .reports()
+        .get("2026-03-10".parse().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(again.report.summary, stored.report.summary);
+    assert_eq!(h.stored_dates().await, ["2026-03-10", "2026-03-11"]);
 }

@@ -451,7 +451,7 @@ impl RawSections {
         let mut origins = BTreeMap::new();
         if let Some(b) = &self.bikes {
             let day = b.data.day(date);
-            if !b.data.days().contains(&date) {
+            if !b.data.has_day(date) {
                 warnings.push(format!(
                     "bikes: no record on {date} in {} file(s): every counter is missing",
                     b.files.len()

@@ -107,10 +107,11 @@ impl InputSource for FsInputSource {
             let mut found = Vec::new();
             let mut pending = vec![start.to_string()];
             while let Some(rel) = pending.pop() {
-                let path = if rel.is_empty() {
-                    dir.clone()
-                } else {
-                    dir.join(&rel)
+                // The working directory, named by the empty path, is read as `.`.
+                let path = match (rel.is_empty(), dir.as_os_str().is_empty()) {
+                    (true, true) => PathBuf::from("."),
+                    (true, false) => dir.clone(),
+                    (false, _) => dir.join(&rel),
                 };
                 let entries = match std::fs::read_dir(&path) {
                     Ok(e) => e,

@@ -44,6 +44,33 @@ pub async fn upload(settings: &AwsSettings, key: &str, bytes: Vec<u8>) {
         .unwrap();
 }
 
+/// Uploads `examples/raw/` (the old tool's raw layout of 2026-03-10, fetched on the 11th)
+/// under `raw/`, as its pipeline left it in S3; returns the keys.
+pub async fn upload_raw_examples(settings: &AwsSettings) -> Vec<String> {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/raw");
+    let mut pending = vec![root.clone()];
+    let mut keys = Vec::new();
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                let rel = path
+                    .strip_prefix(&root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .to_string();
+                let key = format!("raw/{rel}");
+                upload(settings, &key, std::fs::read(&path).unwrap()).await;
+                keys.push(key);
+            }
+        }
+    }
+    keys.sort();
+    keys
+}
+
 /// Uploads the fixture day's metrics (2025-11-04; its comptages file is absent) under
 /// `metrics/`.
 pub async fn upload_fixture_day(settings: &AwsSettings) {
