@@ -359,9 +359,14 @@ impl BikeCounts {
                 .map(|i| fields[i].bytes())
                 .filter(|t| !t.is_empty())
                 .map(|t| {
-                    std::str::from_utf8(t)
-                        .ok()
-                        .and_then(crate::geo::parse_geo_point)
+                    if last_point.0 != t {
+                        last_point.0.clear();
+                        last_point.0.extend_from_slice(t);
+                        last_point.1 = std::str::from_utf8(t)
+                            .ok()
+                            .and_then(crate::geo::parse_geo_point);
+                    }
+                    last_point.1
                 });
             self.record(counter, utc, count, point);
             Ok(())

@@ -328,7 +328,10 @@ pub async fn generate(ctx: &Context, args: GenerateArgs) -> Result<u8, Failure> 
 /// One line per section: where it came from.
 fn print_sections(p: &cityflow_core::Provenance) {
     println!("\nSections :");
-    for (section, origin) in &p.sections {
+    let ordered = cityflow_pipeline::SECTIONS
+        .iter()
+        .filter_map(|s| p.sections.get_key_value(*s));
+    for (section, origin) in ordered {
         let label = match section.as_str() {
             "comptages" => "trafic routier",
             "bikes" => "vélos",
