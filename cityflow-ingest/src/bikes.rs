@@ -30,10 +30,10 @@ use cityflow_core::{FailingSensor, SensorKind};
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Serialize;
 
-use crate::csv_input::{parse_number, parse_timestamp, Number};
+use crate::csv_input::{parse_number, parse_timestamp, split_record, Field, Number};
 use crate::fast_hash::BuildFastHasher;
 use crate::paris_time::{date_of_day, day_of_date, ParisClock};
-use crate::records::{columns, decoded, in_france, read_error, sniff_separator, CsvRecords};
+use crate::records::{columns, decoded, in_france, read_error, sniff_separator, Block, CsvRecords};
 use crate::IngestError;
 
 /// A counter fails on a day when the same non-zero count is seen in more than this many of
@@ -86,6 +86,10 @@ pub struct BikeCounts {
     days: HashMap<(u32, i64), [u32; 25], BuildFastHasher>,
     /// The Paris days with a record, kept as records arrive (asked for once per report).
     day_numbers: BTreeSet<i64>,
+    /// The first rejected records: (file, line or record number, where and why).
+    rejections: Vec<(u64, u64, String)>,
+    /// Threads parsing a CSV export (0: one per core, at most 4).
+    workers: usize,
     pub stats: BikeStats,
 }
 
@@ -123,6 +127,15 @@ pub struct BikeDay {
 impl BikeCounts {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Counts whose CSV inputs are parsed by `workers` threads (0: one per core, at most 4;
+    /// 1: on the calling thread). The figures do not depend on it.
+    pub fn with_workers(workers: usize) -> Self {
+        BikeCounts {
+            workers,
+            ..Self::default()
+        }
     }
 
     /// Reads one input (any format above, plain or gzip), `name` used in messages. Inputs
@@ -230,10 +243,23 @@ impl BikeCounts {
         i
     }
 
-    fn reject(&mut self, at: impl FnOnce() -> String, why: &str) {
+    /// Counts a rejected record (`position`: its line, or its record number in JSON) and
+    /// keeps the first ones, in input order, with `at` (where) and `why`.
+    fn reject(&mut self, position: u64, at: impl FnOnce() -> String, why: &str) {
         self.stats.records_rejected += 1;
-        if self.stats.first_rejections.len() < REPORTED_REJECTIONS {
-            self.stats.first_rejections.push(format!("{}: {why}", at()));
+        let key = (self.stats.files, position);
+        if self.rejections.len() < REPORTED_REJECTIONS
+            || self
+                .rejections
+                .last()
+                .is_some_and(|(f, p, _)| (*f, *p) > key)
+        {
+            self.rejections
+                .push((key.0, key.1, format!("{}: {why}", at())));
+            self.rejections.sort();
+            self.rejections.truncate(REPORTED_REJECTIONS);
+            self.stats.first_rejections =
+                self.rejections.iter().map(|(_, _, r)| r.clone()).collect();
         }
     }
 
@@ -280,11 +306,10 @@ impl BikeCounts {
             message,
         };
         let (header, records) = CsvRecords::open(name, input)?;
-        let sep = sniff_separator(&header).map_err(columns_error)?;
-        let width = header.split(char::from(sep)).count();
+        let separator = sniff_separator(&header).map_err(columns_error)?;
         let [id, nom, count, date, coords] = columns(
             &header,
-            sep,
+            separator,
             [
                 ("Identifiant du compteur", true),
                 ("Nom du compteur", false),
@@ -294,84 +319,124 @@ impl BikeCounts {
             ],
         )
         .map_err(columns_error)?;
-        let (id, count, date) = (
-            id.expect("required"),
-            count.expect("required"),
-            date.expect("required"),
-        );
-        let mut last: Option<(Box<[u8]>, u32)> = None;
-        // The coordinates of the last record and what they parsed to: a counter's rows repeat
-        // them, and parsing two floats per row was a tenth of the pass.
-        let mut last_point: (Vec<u8>, Option<(f64, f64)>) = (Vec::new(), None);
-        records.for_each(sep, &mut |fields, _, line| {
-            let fields = match fields {
-                Ok(f) if f.len() == width => f,
-                Ok(f) => {
-                    let n = f.len();
-                    self.reject(
-                        || format!("{}: line {line}", name.display()),
-                        &format!("{n} fields, {width} expected"),
-                    );
-                    return Ok(());
-                }
-                Err(()) => {
-                    self.reject(
-                        || format!("{}: line {line}", name.display()),
-                        "badly quoted field",
-                    );
-                    return Ok(());
-                }
-            };
-            let id_bytes = fields[id].unescaped();
-            let id_bytes = id_bytes.trim_ascii();
-            if id_bytes.is_empty() {
-                self.reject(
-                    || format!("{}: line {line}", name.display()),
-                    "no counter id",
-                );
-                return Ok(());
-            }
-            let utc = match parse_timestamp(fields[date].bytes()) {
-                Ok(i) => i.utc,
-                Err(why) => {
-                    self.reject(|| format!("{}: line {line}", name.display()), why);
-                    return Ok(());
-                }
-            };
-            let counter = match &last {
-                Some((last_id, i)) if **last_id == *id_bytes => *i,
-                _ => {
-                    let nom = nom
-                        .map(|i| fields[i].unescaped().into_owned())
-                        .unwrap_or_default();
-                    let i = self.counter_index(id_bytes, nom.trim_ascii());
-                    last = Some((id_bytes.into(), i));
-                    i
-                }
-            };
-            let count = match parse_number(fields[count].bytes()) {
-                Ok(Number::Missing) => Count::Missing,
-                Ok(Number::Value(v)) => count_of_number(v),
-                Err(_) => Count::Rejected("non-numeric count"),
-            };
-            // An empty cell is no coordinates, not rejected ones.
-            let point = coords
-                .map(|i| fields[i].bytes())
-                .filter(|t| !t.is_empty())
-                .map(|t| {
-                    if last_point.0 != t {
-                        last_point.0.clear();
-                        last_point.0.extend_from_slice(t);
-                        last_point.1 = std::str::from_utf8(t)
-                            .ok()
-                            .and_then(crate::geo::parse_geo_point);
+        let layout = CsvLayout {
+            separator,
+            width: header.split(char::from(separator)).count(),
+            id: id.expect("required"),
+            nom,
+            count: count.expect("required"),
+            date: date.expect("required"),
+            coords,
+        };
+        let workers = match self.workers {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get().min(4)),
+            n => n,
+        };
+        if workers < 2 {
+            let mut rows = CsvRows::new(&layout, name);
+            records.for_each(separator, &mut |fields, _, line| {
+                rows.row(self, fields, line);
+                Ok(())
+            })?;
+            return Ok(());
+        }
+        // Two or more workers, each parsing the counters whose id hashes to it (so that each
+        // counter's rows are read in file order by one of them, later rows winning), on
+        // blocks the reader has found and checked; their counts are merged at the end.
+        let parts = std::thread::scope(|scope| -> Result<Vec<BikeCounts>, IngestError> {
+            let mut senders = Vec::with_capacity(workers);
+            let mut handles = Vec::with_capacity(workers);
+            for shard in 0..workers {
+                // Two blocks in flight per worker bound the memory held by the pipeline.
+                let (tx, rx) = std::sync::mpsc::sync_channel::<std::sync::Arc<Block>>(2);
+                senders.push(tx);
+                let layout = &layout;
+                handles.push(scope.spawn(move || {
+                    let mut part = BikeCounts::new();
+                    let mut rows = CsvRows::new(layout, name);
+                    for block in rx {
+                        let mut fields = Vec::with_capacity(32);
+                        for (record, line) in block.records() {
+                            if owner(record, layout.separator, workers) != shard {
+                                continue;
+                            }
+                            let split = split_record(record, layout.separator, &mut fields)
+                                .map(|()| &fields[..])
+                                .map_err(|_| ());
+                            rows.row(&mut part, split, line);
+                        }
                     }
-                    last_point.1
-                });
-            self.record(counter, utc, count, point);
-            Ok(())
+                    part
+                }));
+            }
+            let sent = records.for_each_block(layout.separator, &mut |block| {
+                let block = std::sync::Arc::new(block);
+                for tx in &senders {
+                    // A worker gone is a panic, reported at its join below.
+                    let _ = tx.send(block.clone());
+                }
+                Ok(())
+            });
+            drop(senders);
+            let parts: Vec<BikeCounts> = handles
+                .into_iter()
+                .map(|h| h.join())
+                .collect::<Result<_, _>>()
+                .map_err(|_| IngestError::Internal("a bike parsing worker panicked".into()))?;
+            sent?;
+            Ok(parts)
         })?;
+        for part in parts {
+            self.merge(part);
+        }
         Ok(())
+    }
+
+    /// Adds the counts of `part` (read from the same input by another worker), its values
+    /// winning for the same (counter, hour).
+    fn merge(&mut self, part: BikeCounts) {
+        let map: Vec<u32> = part
+            .counters
+            .iter()
+            .map(|c| {
+                let i = self.counter_index(c.id.as_bytes(), c.name.as_bytes());
+                let mine = &mut self.counters[i as usize];
+                if mine.point.is_none() {
+                    mine.point = c.point;
+                }
+                i
+            })
+            .collect();
+        for ((counter, day), slots) in part.days {
+            let key = (map[counter as usize], day);
+            match self.days.get_mut(&key) {
+                None => {
+                    self.days.insert(key, slots);
+                    self.day_numbers.insert(day);
+                }
+                Some(mine) => {
+                    for (m, p) in mine.iter_mut().zip(slots) {
+                        if p != NO_COUNT {
+                            if *m != NO_COUNT {
+                                self.stats.duplicates += 1;
+                            }
+                            *m = p;
+                        }
+                    }
+                }
+            }
+        }
+        let s = part.stats;
+        self.stats.records += s.records;
+        self.stats.duplicates += s.duplicates;
+        self.stats.counts_missing += s.counts_missing;
+        self.stats.counts_rejected += s.counts_rejected;
+        self.stats.records_rejected += s.records_rejected;
+        self.stats.coordinates_rejected += s.coordinates_rejected;
+        self.rejections.extend(part.rejections);
+        self.rejections.sort();
+        self.rejections.truncate(REPORTED_REJECTIONS);
+        self.stats.first_rejections = self.rejections.iter().map(|(_, _, r)| r.clone()).collect();
     }
 
     fn read_json(&mut self, name: &Path, input: impl BufRead) -> Result<(), IngestError> {
@@ -438,6 +503,120 @@ impl BikeCounts {
             }
         }
     }
+}
+
+/// Where the columns of the CSV export are.
+#[derive(Debug)]
+struct CsvLayout {
+    separator: u8,
+    /// Fields per record.
+    width: usize,
+    id: usize,
+    nom: Option<usize>,
+    count: usize,
+    date: usize,
+    coords: Option<usize>,
+}
+
+/// The parser of the export's rows, with what it remembers from row to row.
+struct CsvRows<'a> {
+    layout: &'a CsvLayout,
+    name: &'a Path,
+    /// The last row's counter: the export's rows come counter by counter.
+    last: Option<(Box<[u8]>, u32)>,
+    /// The last row's coordinates and what they parsed to: a counter's rows repeat them,
+    /// and parsing two floats per row was a tenth of the pass.
+    last_point: (Vec<u8>, Option<(f64, f64)>),
+}
+
+impl<'a> CsvRows<'a> {
+    fn new(layout: &'a CsvLayout, name: &'a Path) -> Self {
+        CsvRows {
+            layout,
+            name,
+            last: None,
+            last_point: (Vec::new(), None),
+        }
+    }
+
+    /// One row into `counts`: counted, placed, or rejected with its line.
+    fn row(&mut self, counts: &mut BikeCounts, fields: Result<&[Field<'_>], ()>, line: u64) {
+        let l = self.layout;
+        let at = || format!("{}: line {line}", self.name.display());
+        let fields = match fields {
+            Ok(f) if f.len() == l.width => f,
+            Ok(f) => {
+                let why = format!("{} fields, {} expected", f.len(), l.width);
+                counts.stats.records += 1;
+                counts.reject(line, at, &why);
+                return;
+            }
+            Err(()) => {
+                counts.stats.records += 1;
+                counts.reject(line, at, "badly quoted field");
+                return;
+            }
+        };
+        let id_bytes = fields[l.id].unescaped();
+        let id_bytes = id_bytes.trim_ascii();
+        if id_bytes.is_empty() {
+            counts.stats.records += 1;
+            counts.reject(line, at, "no counter id");
+            return;
+        }
+        let utc = match parse_timestamp(fields[l.date].bytes()) {
+            Ok(i) => i.utc,
+            Err(why) => {
+                counts.stats.records += 1;
+                counts.reject(line, at, why);
+                return;
+            }
+        };
+        let counter = match &self.last {
+            Some((last_id, i)) if **last_id == *id_bytes => *i,
+            _ => {
+                let nom = l
+                    .nom
+                    .map(|i| fields[i].unescaped().into_owned())
+                    .unwrap_or_default();
+                let i = counts.counter_index(id_bytes, nom.trim_ascii());
+                self.last = Some((id_bytes.into(), i));
+                i
+            }
+        };
+        let count = match parse_number(fields[l.count].bytes()) {
+            Ok(Number::Missing) => Count::Missing,
+            Ok(Number::Value(v)) => count_of_number(v),
+            Err(_) => Count::Rejected("non-numeric count"),
+        };
+        // An empty cell is no coordinates, not rejected ones.
+        let last_point = &mut self.last_point;
+        let point = l
+            .coords
+            .map(|i| fields[i].bytes())
+            .filter(|t| !t.is_empty())
+            .map(|t| {
+                if last_point.0 != t {
+                    last_point.0.clear();
+                    last_point.0.extend_from_slice(t);
+                    last_point.1 = std::str::from_utf8(t)
+                        .ok()
+                        .and_then(crate::geo::parse_geo_point);
+                }
+                last_point.1
+            });
+        counts.record(counter, utc, count, point);
+    }
+}
+
+/// The worker of `shards` that parses `record`: by the bytes of its first field, so that
+/// every row of a counter goes to the same worker.
+fn owner(record: &[u8], separator: u8, shards: usize) -> usize {
+    use std::hash::{BuildHasher, Hasher};
+    let first = memchr::memchr(separator, record).map_or(record, |i| &record[..i]);
+    let mut h = BuildFastHasher::default().build_hasher();
+    h.write(first);
+    (h.finish() % shards as u64) as usize
 }
 
 /// The source's own error (a cut download) behind a serde_json I/O error.
@@ -583,7 +762,7 @@ impl<'de> Visitor<'de> for TopLevel<'_> {
         let counts = self.counts;
         let Some(id) = rec.id.filter(|i| !i.trim().is_empty()) else {
             counts.stats.records += 1;
-            counts.reject(|| format!("record {n}"), "no id_compteur");
+            counts.reject(n, || format!("record {n}"), "no id_compteur");
             return Ok(());
         };
         let Some(utc) = rec
@@ -595,6 +774,7 @@ impl<'de> Visitor<'de> for TopLevel<'_> {
         else {
             counts.stats.records += 1;
             counts.reject(
+                n,
                 || format!("record {n}"),
                 "no readable `date` (RFC 3339 with an offset)",
             );

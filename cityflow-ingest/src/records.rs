@@ -136,11 +136,32 @@ impl<'a> CsvRecords<'a> {
     /// Calls `on_record` with every record after the header: its fields split with
     /// `separator` (`Err` for a quoting error), the record without its line terminator, and
     /// the line it starts on. Errors name the file and the line: invalid UTF-8, a NUL byte, a
-    /// record over [`MAX_RAW_RECORD_BYTES`]. Returns the bytes read.
+    /// record over [`MAX_RAW_RECORD_BYTES`], a quote never closed before the end of the file.
+    /// Returns the bytes read.
     pub(crate) fn for_each(
-        mut self,
+        self,
         separator: u8,
         on_record: &mut dyn FnMut(Result<&[Field<'_>], ()>, &[u8], u64) -> Result<(), IngestError>,
+    ) -> Result<u64, IngestError> {
+        self.for_each_block(separator, &mut |block| {
+            let mut fields: Vec<Field> = Vec::with_capacity(32);
+            for (record, line) in block.records() {
+                let split = split_record(record, separator, &mut fields)
+                    .map(|()| &fields[..])
+                    .map_err(|_| ());
+                on_record(split, record, line)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Hands out the records after the header a block at a time (about 1 MB of complete
+    /// records, checked as [`CsvRecords::for_each`] checks them), for parsers that share the
+    /// blocks between threads. Returns the bytes read.
+    pub(crate) fn for_each_block(
+        mut self,
+        separator: u8,
+        on_block: &mut dyn FnMut(Block) -> Result<(), IngestError>,
     ) -> Result<u64, IngestError> {
         let mut bytes = self.consumed as u64;
         let mut line: u64 = 2;
@@ -167,60 +188,54 @@ impl<'a> CsvRecords<'a> {
                 self.eof = self.fill()?;
                 continue;
             }
-            let block = &pending[..used];
-            if let Err(e) = simdutf8::compat::from_utf8(block) {
+            let data = &pending[..used];
+            if let Err(e) = simdutf8::compat::from_utf8(data) {
                 let at = e.valid_up_to();
-                let bad_line = line + memchr::memchr_iter(b'\n', &block[..at]).count() as u64;
+                let bad_line = line + memchr::memchr_iter(b'\n', &data[..at]).count() as u64;
                 return Err(self.input_error(format!("line {bad_line} is not valid UTF-8")));
             }
             if scanned.has_nul {
-                let at = memchr::memchr(0, block).unwrap_or(0);
-                let bad_line = line + memchr::memchr_iter(b'\n', &block[..at]).count() as u64;
+                let at = memchr::memchr(0, data).unwrap_or(0);
+                let bad_line = line + memchr::memchr_iter(b'\n', &data[..at]).count() as u64;
                 return Err(
                     self.input_error(format!("line {bad_line} holds a NUL byte: not a text file"))
                 );
             }
-            let mut fields: Vec<Field> = Vec::with_capacity(32);
-            let mut start = 0;
-            let mut multiline = scanned.multiline.iter().peekable();
-            for (i, &end) in scanned.ends.iter().enumerate() {
-                let record = &block[start..end.min(block.len())];
+            let block = Block {
+                data: data.to_vec(),
+                ends: scanned.ends.clone(),
+                multiline: scanned.multiline.clone(),
+                first_line: line,
+            };
+            // The checks that need the records themselves, before anyone parses them.
+            let count = block.ends.len();
+            for (i, (record, at)) in block.records().enumerate() {
                 if record.len() > MAX_RAW_RECORD_BYTES {
                     return Err(self.input_error(format!(
-                        "the record starting on line {line} is longer than {} MiB",
+                        "the record starting on line {at} is longer than {} MiB",
                         MAX_RAW_RECORD_BYTES >> 20
                     )));
                 }
-                let record = record.strip_suffix(b"\r").unwrap_or(record);
-                if !record.is_empty() {
-                    let split = split_record(record, separator, &mut fields)
-                        .map(|()| &fields[..])
-                        .map_err(|_| ());
-                    let last_at_eof = self.eof && i + 1 == scanned.ends.len();
-                    let spanned = if split.is_err() && last_at_eof {
-                        memchr::memchr_iter(b'\n', record.trim_ascii_end()).count()
-                    } else {
-                        0
-                    };
+                if self.eof
+                    && i + 1 == count
+                    && split_record(record, separator, &mut Vec::new()).is_err()
+                {
+                    let spanned = memchr::memchr_iter(b'\n', record.trim_ascii_end()).count();
                     if spanned > 0 {
                         // A quote opened and never closed: every line after it would be lost
                         // in this one record.
                         return Err(self.input_error(format!(
-                            "the record starting on line {line} runs to the end of the file \
+                            "the record starting on line {at} runs to the end of the file \
                              ({spanned} more lines): a quoted field opened in it is never \
                              closed (a stray '\"'?), so no row after it can be read"
                         )));
                     }
-                    on_record(split, record, line)?;
                 }
-                line += 1;
-                if let Some((_, extra)) = multiline.next_if(|(r, _)| *r == i) {
-                    line += extra;
-                }
-                start = end + 1;
             }
+            line = block.next_line();
             self.consumed += used;
             bytes += used as u64;
+            on_block(block)?;
             if self.consumed > BLOCK_BYTES {
                 self.buf.drain(..self.consumed);
                 self.consumed = 0;
@@ -230,6 +245,42 @@ impl<'a> CsvRecords<'a> {
             }
         }
         Ok(bytes)
+    }
+}
+
+/// About a megabyte of complete records, checked (UTF-8, no NUL, none too long), with what
+/// is needed to number their lines.
+#[derive(Debug)]
+pub(crate) struct Block {
+    data: Vec<u8>,
+    /// Where each record ends (its `\n`, or the end of the data for a last record without).
+    ends: Vec<usize>,
+    /// (record, extra lines) of the records spanning several lines.
+    multiline: Vec<(usize, u64)>,
+    first_line: u64,
+}
+
+impl Block {
+    /// Each non-empty record without its line terminator, and the line it starts on.
+    pub(crate) fn records(&self) -> impl Iterator<Item = (&[u8], u64)> + '_ {
+        let mut start = 0;
+        let mut line = self.first_line;
+        let mut multiline = self.multiline.iter().peekable();
+        self.ends.iter().enumerate().filter_map(move |(i, &end)| {
+            let record = &self.data[start..end.min(self.data.len())];
+            let at = line;
+            line += 1 + multiline.next_if(|(r, _)| *r == i).map_or(0, |(_, n)| *n);
+            start = end + 1;
+            let record = record.strip_suffix(b"\r").unwrap_or(record);
+            (!record.is_empty()).then_some((record, at))
+        })
+    }
+
+    /// The line after the block's last record.
+    fn next_line(&self) -> u64 {
+        self.first_line
+            + self.ends.len() as u64
+            + self.multiline.iter().map(|(_, n)| n).sum::<u64>()
     }
 }
 

@@ -396,6 +396,48 @@ mod tests {
     }
 
     #[test]
+    fn one_worker_or_several_give_the_same_counts() {
+        let mut bytes = Vec::new();
+        simulate_bikes(
+            day("2025-03-28"),
+            day("2025-04-01"),
+            30,
+            9,
+            BikeFormat::Csv,
+            &mut bytes,
+        )
+        .unwrap();
+        // Rows of two files read one after the other: the later file wins in both.
+        let mut later = Vec::new();
+        simulate_bikes(
+            day("2025-03-31"),
+            day("2025-04-02"),
+            30,
+            10,
+            BikeFormat::Csv,
+            &mut later,
+        )
+        .unwrap();
+        let read = |workers| {
+            let mut b = crate::BikeCounts::with_workers(workers);
+            b.read(Path::new("a.csv"), std::io::Cursor::new(bytes.clone()))
+                .unwrap();
+            b.read(Path::new("b.csv"), std::io::Cursor::new(later.clone()))
+                .unwrap();
+            b
+        };
+        let one = read(1);
+        for workers in [2, 3] {
+            let many = read(workers);
+            assert_eq!(one.stats, many.stats, "{workers} workers");
+            assert_eq!(one.days(), many.days());
+            for d in one.days() {
+                assert_eq!(one.day(d), many.day(d), "{d}, {workers} workers");
+            }
+        }
+    }
+
+    #[test]
     fn simulated_weather_and_roadworks_read_back() {
         let (from, to) = (day("2025-01-01"), day("2025-12-31"));
         let mut bytes = Vec::new();
