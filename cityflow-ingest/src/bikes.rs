@@ -30,7 +30,7 @@ use cityflow_core::{FailingSensor, SensorKind};
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Serialize;
 
-use crate::csv_input::{parse_number, parse_timestamp, split_record, Field, Number};
+use crate::csv_input::{parse_number, parse_timestamp, Field, Number};
 use crate::fast_hash::BuildFastHasher;
 use crate::paris_time::{date_of_day, day_of_date, ParisClock};
 use crate::records::{columns, decoded, in_france, read_error, sniff_separator, Block, CsvRecords};
@@ -90,6 +90,8 @@ pub struct BikeCounts {
     rejections: Vec<(u64, u64, String)>,
     /// Threads parsing a CSV export (0: one per core, at most 4).
     workers: usize,
+    /// The UTC bounds `[from, to)` and number of the Paris day of the last record.
+    last_day: Option<(i64, i64, i64)>,
     pub stats: BikeStats,
 }
 
@@ -203,12 +205,20 @@ impl BikeCounts {
     /// The bike section of `date`: see the module docs and [`failure`].
     pub fn day(&self, date: NaiveDate) -> BikeDay {
         let day = day_of_date(date);
+        let n = self.clock.hours_in_day(day) as usize;
         let mut out = BikeDay::default();
         let mut order: Vec<usize> = (0..self.counters.len()).collect();
         order.sort_by(|a, b| self.counters[*a].id.cmp(&self.counters[*b].id));
         for c in order {
-            let hours = self.hours(c, date);
-            match failure(&hours) {
+            // On the stack: a year's reports ask for 73,000 counter-days.
+            let mut hours = [None; 25];
+            if let Some(slots) = self.days.get(&(c as u32, day)) {
+                for (h, &s) in hours.iter_mut().zip(&slots[..n]) {
+                    *h = (s != NO_COUNT).then_some(s);
+                }
+            }
+            let hours = &hours[..n];
+            match failure(hours) {
                 Some(reason) => {
                     let missing: Vec<u32> = hours
                         .iter()
@@ -277,7 +287,22 @@ impl BikeCounts {
                 _ => self.stats.coordinates_rejected += 1,
             }
         }
-        let (day, slot) = self.clock.local_day_and_slot(utc);
+        // A counter's rows come hour after hour: the Paris day of the last one is most often
+        // this one's too (its bounds spare the offset's calendar arithmetic).
+        let (day, slot) = match self.last_day {
+            Some((from, to, day)) if (from..to).contains(&utc) => {
+                (day, ((utc - from) / 3_600) as u32)
+            }
+            _ => {
+                let (day, slot) = self.clock.local_day_and_slot(utc);
+                self.last_day = Some((
+                    self.clock.midnight_utc(day),
+                    self.clock.midnight_utc(day + 1),
+                    day,
+                ));
+                (day, slot)
+            }
+        };
         let slots = self.days.entry((counter, day)).or_insert_with(|| {
             self.day_numbers.insert(day);
             [NO_COUNT; 25]
@@ -356,26 +381,38 @@ impl BikeCounts {
                     let mut rows = CsvRows::new(layout, name);
                     for block in rx {
                         let mut fields = Vec::with_capacity(32);
-                        for (record, line) in block.records() {
-                            if owner(record, layout.separator, workers) != shard {
+                        for (start, end, line) in block.spans() {
+                            if owner(block.bytes(start, end), layout.separator, workers) != shard {
                                 continue;
                             }
-                            let split = split_record(record, layout.separator, &mut fields)
-                                .map(|()| &fields[..])
-                                .map_err(|_| ());
+                            let split = block
+                                .split(start, end, layout.separator, layout.width, &mut fields)
+                                .map(|()| &fields[..]);
                             rows.row(&mut part, split, line);
                         }
                     }
                     part
                 }));
             }
+            // Blocks handed out, oldest first: once every worker is done with one, its
+            // buffers go back to the reader.
+            let mut in_flight: std::collections::VecDeque<std::sync::Arc<Block>> =
+                std::collections::VecDeque::new();
             let sent = records.for_each_block(layout.separator, &mut |block| {
                 let block = std::sync::Arc::new(block);
                 for tx in &senders {
                     // A worker gone is a panic, reported at its join below.
                     let _ = tx.send(block.clone());
                 }
-                Ok(())
+                in_flight.push_back(block);
+                if in_flight
+                    .front()
+                    .is_some_and(|b| std::sync::Arc::strong_count(b) == 1)
+                {
+                    let done = in_flight.pop_front().expect("checked");
+                    return Ok(std::sync::Arc::into_inner(done));
+                }
+                Ok(None)
             });
             drop(senders);
             let parts: Vec<BikeCounts> = handles
@@ -628,25 +665,33 @@ fn source_of(e: serde_json::Error) -> Option<IngestError> {
     crate::aggregate::source_error(io).ok()
 }
 
-/// Why a counter fails on a day whose hours are `hours`, if it does.
+/// Why a counter fails on a day whose hours are `hours` (23, 24 or 25), if it does.
 pub fn failure(hours: &[Option<u32>]) -> Option<String> {
-    let valid: Vec<u32> = hours.iter().flatten().copied().collect();
-    let missing = (hours.len() - valid.len()) as u32;
-    if !valid.is_empty() && valid.iter().all(|&c| c == 0) {
+    let valid = hours.iter().flatten().count();
+    let missing = (hours.len() - valid) as u32;
+    if valid > 0 && hours.iter().flatten().all(|&c| c == 0) {
         return Some(format!(
-            "comptage nul toute la journée ({} heures à 0)",
-            valid.len()
+            "comptage nul toute la journée ({valid} heures à 0)"
         ));
     }
-    let mut same: HashMap<u32, u32> = HashMap::new();
-    for &c in valid.iter().filter(|&&c| c > 0) {
-        *same.entry(c).or_default() += 1;
+    // The non-zero counts, sorted: equal values side by side.
+    let mut same = [0u32; 25];
+    let mut k = 0;
+    for &c in hours.iter().flatten().filter(|&&c| c > 0) {
+        same[k] = c;
+        k += 1;
     }
-    if let Some((value, n)) = same
-        .into_iter()
-        .filter(|(_, n)| *n > STUCK_HOURS)
-        .max_by_key(|(v, n)| (*n, std::cmp::Reverse(*v)))
-    {
+    let same = &mut same[..k];
+    same.sort_unstable();
+    // The value seen in the most hours (the smallest of equals).
+    let mut best: Option<(u32, u32)> = None;
+    for run in same.chunk_by(|a, b| a == b) {
+        let n = run.len() as u32;
+        if best.is_none_or(|(_, m)| n > m) {
+            best = Some((run[0], n));
+        }
+    }
+    if let Some((value, n)) = best.filter(|(_, n)| *n > STUCK_HOURS) {
         return Some(format!(
             "comptage identique ({value}) pendant {n} heures (bloqué)"
         ));
