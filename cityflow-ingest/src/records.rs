@@ -42,6 +42,11 @@ pub(crate) fn read_error(path: &Path, e: std::io::Error) -> IngestError {
     }
 }
 
+/// What [`CsvRecords::for_each`] calls with each record: its fields (`Err` for a quoting
+/// error), its bytes, the line it starts on.
+pub(crate) type OnRecord<'c> =
+    dyn FnMut(Result<&[Field<'_>], ()>, &[u8], u64) -> Result<(), IngestError> + 'c;
+
 /// A CSV being read: its header line, then [`CsvRecords::for_each`] over its records.
 pub(crate) struct CsvRecords<'a> {
     path: &'a Path,
@@ -147,7 +152,7 @@ impl<'a> CsvRecords<'a> {
     pub(crate) fn for_each(
         self,
         separator: u8,
-        on_record: &mut dyn FnMut(Result<&[Field<'_>], ()>, &[u8], u64) -> Result<(), IngestError>,
+        on_record: &mut OnRecord<'_>,
     ) -> Result<u64, IngestError> {
         self.for_each_block(separator, &mut |block| {
             let mut fields: Vec<Field> = Vec::with_capacity(32);

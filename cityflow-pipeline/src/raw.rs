@@ -275,15 +275,18 @@ pub struct RawSections {
     pub chantiers: Option<RawRead<Roadworks>>,
 }
 
+/// How a source's parser reads one file into its data.
+type ReadInto<T> = fn(
+    &mut T,
+    &std::path::Path,
+    Box<dyn std::io::Read + Send>,
+) -> std::result::Result<(), IngestError>;
+
 /// Reads `files` into `data` one after the other, each streamed on the blocking pool.
 async fn read_all<T: Send + 'static>(
     mut data: T,
     files: Vec<RawFile>,
-    read: fn(
-        &mut T,
-        &std::path::Path,
-        Box<dyn std::io::Read + Send>,
-    ) -> std::result::Result<(), IngestError>,
+    read: ReadInto<T>,
 ) -> Result<RawRead<T>> {
     let mut done = Vec::with_capacity(files.len());
     for file in files {

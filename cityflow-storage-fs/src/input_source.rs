@@ -113,10 +113,13 @@ impl InputSource for FsInputSource {
                     (true, false) => dir.clone(),
                     (false, _) => dir.join(&rel),
                 };
+                // The directory a prefix names may not exist, or be a file.
+                if !path.is_dir() {
+                    continue;
+                }
                 let entries = match std::fs::read_dir(&path) {
                     Ok(e) => e,
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                    Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => continue,
                     Err(e) => {
                         return Err(Error::invalid_input(
                             path.display().to_string(),
