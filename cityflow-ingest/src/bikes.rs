@@ -743,19 +743,11 @@ impl<'de> Visitor<'de> for TopLevel<'_> {
         }
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
         if !self.top {
             return Err(de::Error::invalid_type(de::Unexpected::Seq, &self));
         }
-        while seq
-            .next_element_seed(TopLevel {
-                counts: &mut *self.counts,
-                record: &mut *self.record,
-                top: false,
-            })?
-            .is_some()
-        {}
-        Ok(())
+        each_record(seq, self.counts, self.record)
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
@@ -837,6 +829,23 @@ impl<'de> Visitor<'de> for TopLevel<'_> {
     }
 }
 
+/// Every element of `seq` as a counter record, into `counts`.
+fn each_record<'de, A: SeqAccess<'de>>(
+    mut seq: A,
+    counts: &mut BikeCounts,
+    record: &mut u64,
+) -> Result<(), A::Error> {
+    while seq
+        .next_element_seed(TopLevel {
+            counts: &mut *counts,
+            record: &mut *record,
+            top: false,
+        })?
+        .is_some()
+    {}
+    Ok(())
+}
+
 /// The `results` list of a records object.
 struct Results<'a> {
     counts: &'a mut BikeCounts,
@@ -855,16 +864,8 @@ impl<'de> Visitor<'de> for Results<'_> {
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         f.write_str("`results` as an array of records")
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while seq
-            .next_element_seed(TopLevel {
-                counts: &mut *self.counts,
-                record: &mut *self.record,
-                top: false,
-            })?
-            .is_some()
-        {}
-        Ok(())
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
+        each_record(seq, self.counts, self.record)
     }
 }
 

@@ -105,18 +105,7 @@ impl Layout {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         let text = std::str::from_utf8(line)
             .map_err(|e| format!("the header is not UTF-8 (byte {})", e.valid_up_to()))?;
-        let semicolons = text.matches(';').count();
-        let commas = text.matches(',').count();
-        let separator = match (semicolons, commas) {
-            (0, 0) => {
-                return Err(format!(
-                    "the header has neither `;` nor `,` separators: {:?}",
-                    text.chars().take(120).collect::<String>()
-                ))
-            }
-            (s, c) if s >= c => b';',
-            _ => b',',
-        };
+        let separator = crate::records::sniff_separator(text)?;
         let mut fields = Vec::new();
         split_record(line, separator, &mut fields).map_err(|e| format!("header: {e}"))?;
         let names: Vec<String> = fields
