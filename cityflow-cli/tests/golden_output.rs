@@ -13,7 +13,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{cityflow, closed_port, examples};
+use common::{cityflow, closed_port, examples, mask_numbers_after};
 
 fn golden_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
@@ -45,25 +45,6 @@ fn normalise(text: &str, dir: &Path, port: u16) -> String {
     ] {
         out = mask_numbers_after(&out, key, unit);
     }
-    out
-}
-
-/// Masks the number that follows each `key` (up to `unit`, or the end of the number).
-fn mask_numbers_after(text: &str, key: &str, unit: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(i) = rest.find(key) {
-        out.push_str(&rest[..i + key.len()]);
-        rest = &rest[i + key.len()..];
-        let end = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == 'e' || c == '-'))
-            .unwrap_or(rest.len());
-        if end > 0 && (unit.is_empty() || rest[end..].starts_with(unit)) {
-            out.push('N');
-            rest = &rest[end..];
-        }
-    }
-    out.push_str(rest);
     out
 }
 

@@ -54,5 +54,5 @@ pub use factory::{build, input_source, Storage};
 
 /// The README's Rust examples, compiled as doctests so that they cannot rot.
 #[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
+#[doc = include_str!("../../docs/library.md")]
 pub struct ReadmeDoctests;
