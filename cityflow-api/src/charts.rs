@@ -8,6 +8,8 @@ use std::fmt::Write;
 
 use chrono::NaiveDate;
 
+use crate::fr::number as fr_number;
+
 /// Escapes text for HTML and SVG content and attribute values.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -27,30 +29,56 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-/// A number the French way: `1 234 567,8` (narrow no-break spaces between thousands).
-pub fn fr_number(value: f64, decimals: usize) -> String {
-    if !value.is_finite() {
-        return "—".to_string();
-    }
-    let text = format!("{:.*}", decimals, value.abs());
-    let (int, frac) = text.split_once('.').unwrap_or((&text, ""));
-    let mut grouped = String::new();
-    for (i, digit) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            grouped.push('\u{202F}');
-        }
-        grouped.push(digit);
-    }
-    let sign = if value < 0.0 && !text.trim_matches(['0', '.']).is_empty() {
-        "−"
+/// Round axis ticks covering `[low, high]`, as d3's `ticks` and matplotlib's `MaxNLocator`
+/// choose them: about `count` ticks, a step of 1, 2, 2.5 or 5 × 10ⁿ, the ends rounded out to
+/// a multiple of it, never a duplicate. `integer`: the values are counts, so the step is at
+/// least 1. Returns the ticks and the step's decimals (for their labels).
+pub fn nice_ticks(low: f64, high: f64, count: usize, integer: bool) -> (Vec<f64>, usize) {
+    let (low, high) = if low.is_finite() && high.is_finite() && low <= high {
+        (low, high)
     } else {
-        ""
+        (0.0, 0.0)
     };
-    if frac.is_empty() {
-        format!("{sign}{grouped}")
+    // A flat series still gets an axis: from its value up, as if it spanned its own size
+    // (or 1 at zero).
+    let high = if high > low {
+        high
     } else {
-        format!("{sign}{grouped},{frac}")
+        low + high.abs().max(1.0)
+    };
+    let span = high - low;
+    let raw = span / count.max(1) as f64;
+    let magnitude = 10f64.powf(raw.log10().floor());
+    let mut step = [1.0, 2.0, 2.5, 5.0, 10.0]
+        .iter()
+        .map(|m| m * magnitude)
+        .find(|s| *s >= raw * (1.0 - 1e-9))
+        .unwrap_or(10.0 * magnitude);
+    if integer && step < 1.0 {
+        step = 1.0;
     }
+    // The decimals a label needs at this step: 0.25 needs two, 2.5 one, 5 none.
+    let mut decimals = 0;
+    while decimals < 6
+        && ((step * 10f64.powi(decimals as i32)).round() - step * 10f64.powi(decimals as i32)).abs()
+            > 1e-6
+    {
+        decimals += 1;
+    }
+    let first = (low / step).floor();
+    let mut last = (high / step).ceil();
+    if last <= first {
+        last = first + 1.0;
+    }
+    let ticks = (first as i64..=last as i64)
+        .map(|i| {
+            let v = i as f64 * step;
+            // 0.1 × 3 is 0.30000000000000004: round to the step's decimals.
+            let scale = 10f64.powi(decimals as i32);
+            (v * scale).round() / scale
+        })
+        .collect();
+    (ticks, decimals)
 }
 
 const WIDTH: f64 = 640.0;
@@ -121,14 +149,15 @@ pub fn line_chart(
         );
         return out;
     };
-    // The axis includes zero.
-    let max = highest.max(0.0);
-    let min = lowest.min(0.0);
-    let span = if max - min > 0.0 {
-        (max - min) * 1.1
-    } else {
-        1.0
-    };
+    // The axis includes zero; a percentage axis stops at 100 unless a value goes past it.
+    let (ticks, tick_decimals) = nice_ticks(lowest.min(0.0), highest.max(0.0), 5, decimals == 0);
+    let mut ticks = ticks;
+    if unit == "%" && highest <= 100.0 {
+        ticks.retain(|t| *t <= 100.0);
+    }
+    let min = ticks.first().copied().unwrap_or(0.0);
+    let top_tick = ticks.last().copied().unwrap_or(1.0);
+    let span = if top_tick > min { top_tick - min } else { 1.0 };
     let days = (last.0 - first.0).num_days();
     // One date: in the middle, rather than on the axis.
     let x = |d: NaiveDate| {
@@ -139,19 +168,18 @@ pub fn line_chart(
         }
     };
     let y = |v: f64| top + plot_h - plot_h * ((v - min) / span);
-    // Y ticks: zero (or the minimum), the middle, the top.
-    for value in [min, min + span / 2.0, min + span] {
+    for value in &ticks {
         let _ = write!(
             out,
             "<line x1=\"{}\" y1=\"{:.1}\" x2=\"{}\" y2=\"{:.1}\" stroke=\"#ccc\" stroke-dasharray=\"3 3\"/>\
-             <text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\" font-size=\"11\">{}</text>",
+             <text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\" font-size=\"11\" class=\"tick\">{}</text>",
             left,
-            y(value),
+            y(*value),
             left + plot_w,
-            y(value),
+            y(*value),
             left - 6.0,
-            y(value) + 4.0,
-            escape(&fr_number(value, decimals))
+            y(*value) + 4.0,
+            escape(&fr_number(*value, tick_decimals))
         );
     }
     // X labels: first and last date, and the middle one when there is room.
@@ -320,13 +348,68 @@ mod tests {
     }
 
     #[test]
-    fn french_numbers() {
-        assert_eq!(fr_number(1234567.0, 0), "1\u{202F}234\u{202F}567");
-        assert_eq!(fr_number(98.456, 1), "98,5");
-        assert_eq!(fr_number(-12.0, 0), "−12");
-        assert_eq!(fr_number(-0.01, 1), "0,0");
-        assert_eq!(fr_number(f64::NAN, 1), "—");
-        assert_eq!(fr_number(999.0, 0), "999");
+    fn ticks_are_round_and_distinct() {
+        assert_eq!(
+            nice_ticks(0.0, 3_252_916.0, 5, true).0,
+            vec![0.0, 1e6, 2e6, 3e6, 4e6]
+        );
+        let (ticks, decimals) = nice_ticks(0.0, 99.3, 5, false);
+        assert_eq!(ticks, vec![0.0, 20.0, 40.0, 60.0, 80.0, 100.0]);
+        assert_eq!(decimals, 0);
+        assert_eq!(
+            nice_ticks(0.0, 0.0, 5, true).0,
+            vec![0.0, 1.0],
+            "all zero: two ticks"
+        );
+        assert_eq!(
+            nice_ticks(0.0, 0.0, 5, false).0,
+            vec![0.0, 0.2, 0.4, 0.6, 0.8, 1.0],
+            "flat at zero, not a count"
+        );
+        let (ticks, decimals) = nice_ticks(0.0, 12.0, 5, false);
+        assert_eq!(ticks, vec![0.0, 2.5, 5.0, 7.5, 10.0, 12.5]);
+        assert_eq!(decimals, 1);
+        assert_eq!(
+            nice_ticks(0.0, 3.0, 5, true).0,
+            vec![0.0, 1.0, 2.0, 3.0],
+            "counts step by 1 at least"
+        );
+        assert_eq!(nice_ticks(0.0, 0.3, 5, false).0, vec![0.0, 0.1, 0.2, 0.3]);
+        for (low, high) in [
+            (0.0, 1.0),
+            (0.0, 7.0),
+            (0.0, 123_456.0),
+            (-40.0, 15.0),
+            (0.0, 1e-3),
+        ] {
+            for integer in [false, true] {
+                let (ticks, decimals) = nice_ticks(low, high, 5, integer);
+                assert!(ticks.first().unwrap() <= &low && ticks.last().unwrap() >= &high);
+                let labels: Vec<String> = ticks.iter().map(|t| fr_number(*t, decimals)).collect();
+                let mut unique = labels.clone();
+                unique.dedup();
+                assert_eq!(labels, unique, "no duplicate label for {low}..{high}");
+                assert!(ticks.len() <= 11, "{ticks:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_percentage_axis_stops_at_100() {
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        let svg = line_chart(
+            "p",
+            "Disponibilité",
+            &[(d("2026-03-01"), Some(99.3)), (d("2026-03-02"), Some(97.0))],
+            "%",
+            1,
+        );
+        let ticks: Vec<&str> = svg
+            .split("class=\"tick\">")
+            .skip(1)
+            .map(|s| s.split('<').next().unwrap())
+            .collect();
+        assert_eq!(ticks, ["0", "20", "40", "60", "80", "100"]);
     }
 
     #[test]

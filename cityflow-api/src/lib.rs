@@ -24,6 +24,7 @@ mod auth;
 mod cache;
 mod charts;
 mod config;
+mod fr;
 mod negotiate;
 mod openapi;
 mod pages;

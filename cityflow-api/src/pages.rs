@@ -6,7 +6,8 @@ use std::fmt::Write;
 
 use cityflow_core::{StoredReport, Summary};
 
-use crate::charts::{bar_chart, escape, fr_number, line_chart};
+use crate::charts::{bar_chart, escape, line_chart};
+use crate::fr::{self, number as fr_number, or_unknown, unknown};
 
 const STYLE: &str =
     "body{font-family:system-ui,sans-serif;margin:0;color:#1a1a1a;background:#f7f7f5}\
@@ -20,7 +21,10 @@ figure{background:#fff;border:1px solid #ccc;border-radius:6px;margin:0;padding:
 figcaption{font-weight:600;margin-bottom:0.3rem}svg.chart{width:100%;height:auto}\
 table{border-collapse:collapse;background:#fff;width:100%;margin:0.5rem 0 1.5rem}\
 th,td{border:1px solid #ccc;padding:0.3rem 0.5rem;text-align:left}th{background:#e8eef5}\
-td.num{text-align:right;font-variant-numeric:tabular-nums}.muted{color:#555}";
+td.num{text-align:right;font-variant-numeric:tabular-nums}.muted{color:#555}\
+.unknown{cursor:help;text-decoration:underline dotted}\
+.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}\
+figure.map img{width:100%;height:auto}";
 
 fn layout(title: &str, body: &str) -> String {
     format!(
@@ -33,35 +37,36 @@ fn layout(title: &str, body: &str) -> String {
 }
 
 fn cards(summary: &Summary) -> String {
-    let availability = summary
-        .taux_disponibilite_capteurs
-        .map(|v| format!("{} %", fr_number(v, 1)))
-        .unwrap_or_else(|| "inconnue".to_string());
+    let availability = or_unknown(
+        summary
+            .taux_disponibilite_capteurs
+            .map(|v| fr::percent(v, 1)),
+        "aucun comptage routier ce jour-là",
+    );
     let items = [
         (
             "Véhicules comptés",
-            fr_number(summary.total_vehicules_paris as f64, 0),
+            escape(&fr_number(summary.total_vehicules_paris as f64, 0)),
         ),
         (
             "Temps perdu (min)",
-            fr_number(summary.temps_perdu_total_minutes, 1),
+            escape(&fr_number(summary.temps_perdu_total_minutes, 1)),
         ),
         (
             "Tronçons saturés",
-            fr_number(summary.nombre_troncons_satures as f64, 0),
+            escape(&fr_number(summary.nombre_troncons_satures as f64, 0)),
         ),
         ("Disponibilité des capteurs", availability),
         (
             "Vélos comptés",
-            fr_number(summary.total_velos_paris as f64, 0),
+            escape(&fr_number(summary.total_velos_paris as f64, 0)),
         ),
     ];
     let mut out = String::from("<div class=\"cards\">");
     for (label, value) in items {
         let _ = write!(
             out,
-            "<div class=\"card\"><div class=\"label\">{label}</div><div class=\"value\">{}</div></div>",
-            escape(&value)
+            "<div class=\"card\"><div class=\"label\">{label}</div><div class=\"value\">{value}</div></div>"
         );
     }
     out.push_str("</div>");
@@ -115,7 +120,7 @@ pub fn dashboard(reports: &[StoredReport]) -> String {
     let _ = write!(
         body,
         "<section aria-labelledby=\"latest\"><h2 id=\"latest\">Dernier rapport : <a href=\"/reports/{d}.html\">{}</a></h2>{}</section>",
-        latest.date.format("%d/%m/%Y"),
+        fr::date(latest.date),
         cards(&latest.report.summary),
         d = latest.date
     );
@@ -129,8 +134,8 @@ pub fn dashboard(reports: &[StoredReport]) -> String {
     let _ = write!(
         body,
         "<section aria-labelledby=\"trends\"><h2 id=\"trends\">Tendances du {} au {} ({} rapports)</h2><div class=\"charts\">",
-        first.format("%d/%m/%Y"),
-        latest.date.format("%d/%m/%Y"),
+        fr::date(first),
+        fr::date(latest.date),
         reports.len()
     );
     let charts: [(&str, &str, &str, usize, Vec<_>); 5] = [
@@ -185,12 +190,17 @@ pub fn dashboard(reports: &[StoredReport]) -> String {
             vec![
                 format!(
                     "<a href=\"/reports/{d}.html\">{}</a>",
-                    r.date.format("%d/%m/%Y"),
+                    fr::date(r.date),
                     d = r.date
                 ),
                 escape(&fr_number(s.total_vehicules_paris as f64, 0)),
                 escape(&fr_number(s.temps_perdu_total_minutes, 1)),
                 escape(&fr_number(s.nombre_troncons_satures as f64, 0)),
+                or_unknown(
+                    s.taux_disponibilite_capteurs.map(|v| fr::percent(v, 1)),
+                    "aucun comptage routier ce jour-là",
+                ),
+                escape(&fr_number(s.total_velos_paris as f64, 0)),
                 format!(
                     "<a href=\"/reports/{d}\">JSON</a> · <a href=\"/reports/{d}.csv\">CSV</a>",
                     d = r.date
@@ -200,35 +210,134 @@ pub fn dashboard(reports: &[StoredReport]) -> String {
         .collect();
     body.push_str("<section aria-labelledby=\"dates\"><h2 id=\"dates\">Rapports</h2>");
     body.push_str(&table(
-        "Rapports disponibles, du plus récent au plus ancien",
+        "Rapports disponibles, du plus récent au plus ancien (les valeurs des graphiques)",
         &[
             "Date",
             "Véhicules",
             "Temps perdu (min)",
             "Tronçons saturés",
+            "Disponibilité des capteurs",
+            "Vélos",
             "Données",
         ],
         &rows,
-        &[1, 2, 3],
+        &[1, 2, 3, 4, 5],
     ));
     body.push_str("</section>");
     layout("CityFlow — tableau de bord", &body)
 }
 
-fn opt(value: Option<f64>, decimals: usize) -> String {
-    value
-        .map(|v| escape(&fr_number(v, decimals)))
-        .unwrap_or_default()
+/// A figure of a table, or a dash saying `why` it is unknown.
+fn opt(value: Option<f64>, decimals: usize, why: &str) -> String {
+    or_unknown(value.map(|v| fr_number(v, decimals)), why)
+}
+
+/// A text of a table, or a dash saying `why` it is unknown.
+fn text_or(value: Option<&str>, why: &str) -> String {
+    or_unknown(
+        value.filter(|v| !v.trim().is_empty()).map(str::to_string),
+        why,
+    )
+}
+
+const NO_WEATHER_VALUE: &str = "la source météo ne donne pas cette valeur";
+
+/// The week-over-week indicators as table rows, the French way: grouped thousands, decimal
+/// commas, signed changes, and a dash with its reason where a value is unknown.
+fn evolution_rows(evolution: &cityflow_core::evolution::Evolution) -> Vec<Vec<String>> {
+    let Some(i) = &evolution.indicateurs else {
+        return Vec::new();
+    };
+    let band = evolution.tendance_4_semaines.as_ref();
+    const NO_VALUE: &str = "le rapport de ce jour ne la connaît pas";
+    const NO_REFERENCE: &str = "le rapport de la semaine précédente ne la connaît pas";
+    const NO_CHANGE: &str = "il faut les deux valeurs, et une référence non nulle";
+    const NO_BAND: &str = "moins de 2 des 4 semaines précédentes la connaissent";
+    let arrow = |v: Option<f64>| match v {
+        Some(v) if v > 0.0 => "↑ ",
+        Some(v) if v < 0.0 => "↓ ",
+        Some(_) => "→ ",
+        None => "",
+    };
+    let change = |v: Option<f64>, text: &dyn Fn(f64) -> String| {
+        or_unknown(
+            v.map(|v| format!("{}{}", arrow(Some(v)), text(v))),
+            NO_CHANGE,
+        )
+    };
+    let qualification = |q: Option<cityflow_core::evolution::Qualification>| {
+        or_unknown(q.map(|q| q.as_str().to_string()), NO_BAND)
+    };
+    let count = |v: Option<u64>, why| or_unknown(v.map(|v| fr_number(v as f64, 0)), why);
+    let figure = |v: Option<f64>, why| or_unknown(v.map(|v| fr_number(v, 1)), why);
+    let pct = |v: f64| format!("{}{}%", fr::signed(v, 1), fr::NNBSP);
+    vec![
+        vec![
+            escape("Total véhicules Paris"),
+            count(i.total_vehicules_paris.valeur, NO_VALUE),
+            count(i.total_vehicules_paris.reference, NO_REFERENCE),
+            change(i.total_vehicules_paris.variation_pct, &pct),
+            qualification(
+                band.and_then(|b| b.total_vehicules_paris.as_ref())
+                    .and_then(|b| b.qualification),
+            ),
+        ],
+        vec![
+            escape("Temps perdu total (min)"),
+            figure(i.temps_perdu_total_minutes.valeur, NO_VALUE),
+            figure(i.temps_perdu_total_minutes.reference, NO_REFERENCE),
+            change(i.temps_perdu_total_minutes.variation_pct, &pct),
+            qualification(
+                band.and_then(|b| b.temps_perdu_total_minutes.as_ref())
+                    .and_then(|b| b.qualification),
+            ),
+        ],
+        vec![
+            escape("Tronçons saturés"),
+            count(i.nombre_troncons_satures.valeur, NO_VALUE),
+            count(i.nombre_troncons_satures.reference, NO_REFERENCE),
+            change(
+                i.nombre_troncons_satures.variation.map(|v| v as f64),
+                &|v| fr::signed(v, 0),
+            ),
+            qualification(
+                band.and_then(|b| b.nombre_troncons_satures.as_ref())
+                    .and_then(|b| b.qualification),
+            ),
+        ],
+        vec![
+            escape("Disponibilité des capteurs (%)"),
+            figure(i.taux_disponibilite_capteurs.valeur, NO_VALUE),
+            figure(i.taux_disponibilite_capteurs.reference, NO_REFERENCE),
+            change(i.taux_disponibilite_capteurs.variation, &|v| {
+                format!("{}{}pt", fr::signed(v, 1), fr::NNBSP)
+            }),
+            qualification(
+                band.and_then(|b| b.taux_disponibilite_capteurs.as_ref())
+                    .and_then(|b| b.qualification),
+            ),
+        ],
+        vec![
+            escape("Total vélos Paris"),
+            count(i.total_velos_paris.valeur, NO_VALUE),
+            count(i.total_velos_paris.reference, NO_REFERENCE),
+            change(i.total_velos_paris.variation_pct, &pct),
+            qualification(
+                band.and_then(|b| b.total_velos_paris.as_ref())
+                    .and_then(|b| b.qualification),
+            ),
+        ],
+    ]
 }
 
 /// `/reports/{date}.html`: the whole report.
 pub fn report_page(stored: &StoredReport) -> String {
     let r = &stored.report;
-    let date = r.date.format("%d/%m/%Y").to_string();
+    let date = fr::date(r.date);
     let mut body = format!(
         "<h1>Rapport du trafic du {date}</h1><p class=\"muted\">Exporté le {} · \
          <a href=\"/reports/{d}\">JSON</a> · <a href=\"/reports/{d}.csv\">CSV</a></p>{}",
-        escape(&stored.timestamp.to_string()),
+        escape(&fr::datetime_paris(stored.timestamp.0)),
         cards(&r.summary),
         d = r.date
     );
@@ -241,7 +350,7 @@ pub fn report_page(stored: &StoredReport) -> String {
     let zones: Vec<(String, f64)> = r
         .top_10_zones_congestionnees
         .iter()
-        .map(|z| (z.label().to_string(), z.temps_perdu_total_minutes()))
+        .map(|z| (fr::zone(z.label()), z.temps_perdu_total_minutes()))
         .collect();
     body.push_str("<section aria-labelledby=\"top\"><h2 id=\"top\">Tronçons les plus fréquentés</h2><div class=\"charts\">");
     body.push_str(&figure(
@@ -274,9 +383,9 @@ pub fn report_page(stored: &StoredReport) -> String {
                 escape(&a.identifiant_arc),
                 escape(&fr_number(a.debit_journalier_total as f64, 0)),
                 escape(&fr_number(a.debit_horaire_moyen, 1)),
-                opt(a.taux_occupation_moyen, 1),
+                opt(a.taux_occupation_moyen, 1, "aucun taux d'occupation mesuré"),
                 escape(&a.etat_trafic_dominant),
-                escape(&a.arrondissement),
+                escape(&fr::zone(&a.arrondissement)),
             ]
         })
         .collect();
@@ -294,6 +403,22 @@ pub fn report_page(stored: &StoredReport) -> String {
         &rows,
         &[2, 3, 4],
     ));
+    let zone_rows: Vec<Vec<String>> = r
+        .top_10_zones_congestionnees
+        .iter()
+        .map(|z| {
+            vec![
+                escape(&fr::zone(z.label())),
+                escape(&fr_number(z.temps_perdu_total_minutes(), 1)),
+            ]
+        })
+        .collect();
+    body.push_str(&table(
+        "Zones les plus congestionnées",
+        &["Zone", "Temps perdu (min)"],
+        &zone_rows,
+        &[1],
+    ));
     body.push_str("</section>");
 
     let alerts: Vec<Vec<String>> = r
@@ -302,10 +427,24 @@ pub fn report_page(stored: &StoredReport) -> String {
         .map(|a| {
             vec![
                 escape(&a.arc.libelle),
-                escape(a.severite.map(|s| s.as_str()).unwrap_or("")),
-                escape(a.debut_congestion.as_deref().unwrap_or("")),
-                a.duree_heures.map(|h| h.to_string()).unwrap_or_default(),
-                opt(a.taux_occupation_max.or(a.arc.taux_occupation_moyen), 1),
+                text_or(
+                    a.severite.map(|s| s.as_str()),
+                    "la source ne donne pas de sévérité",
+                ),
+                text_or(
+                    a.debut_congestion.as_deref(),
+                    "la source ne donne pas l'heure de début",
+                ),
+                opt(
+                    a.duree_heures.map(|h| h as f64),
+                    0,
+                    "la source ne donne pas la durée",
+                ),
+                opt(
+                    a.taux_occupation_max.or(a.arc.taux_occupation_moyen),
+                    1,
+                    "aucun taux d'occupation mesuré",
+                ),
             ]
         })
         .collect();
@@ -333,7 +472,7 @@ pub fn report_page(stored: &StoredReport) -> String {
             vec![
                 escape(&s.id_compteur),
                 escape(s.kind.as_str()),
-                escape(s.raison.as_deref().unwrap_or("")),
+                text_or(s.raison.as_deref(), "la source ne donne pas la raison"),
                 s.heures_manquantes
                     .as_ref()
                     .map(|h| {
@@ -342,7 +481,7 @@ pub fn report_page(stored: &StoredReport) -> String {
                             .collect::<Vec<_>>()
                             .join(", ")
                     })
-                    .unwrap_or_default(),
+                    .unwrap_or_else(|| unknown("la source ne donne pas les heures")),
             ]
         })
         .collect();
@@ -365,7 +504,10 @@ pub fn report_page(stored: &StoredReport) -> String {
                 escape(&c.identifiant),
                 escape(&c.typologie),
                 escape(&c.impact),
-                escape(c.arrondissement.as_deref().unwrap_or("")),
+                or_unknown(
+                    c.arrondissement.as_deref().map(fr::zone),
+                    "la source ne donne pas l'arrondissement",
+                ),
             ]
         })
         .collect();
@@ -382,16 +524,14 @@ pub fn report_page(stored: &StoredReport) -> String {
     match &r.meteo_impact {
         Some(m) => {
             let rows = vec![vec![
-                m.date
-                    .map(|d| d.format("%d/%m/%Y").to_string())
-                    .unwrap_or_default(),
-                opt(m.temp_moyenne, 1),
-                opt(m.temp_min, 1),
-                opt(m.temp_max, 1),
-                opt(m.precip_totale, 1),
-                opt(m.vent_moyen, 1),
-                escape(m.conditions.as_deref().unwrap_or("")),
-                opt(m.impact_mobilite, 2),
+                or_unknown(m.date.map(fr::date), "la source ne date pas la mesure"),
+                opt(m.temp_moyenne, 1, NO_WEATHER_VALUE),
+                opt(m.temp_min, 1, NO_WEATHER_VALUE),
+                opt(m.temp_max, 1, NO_WEATHER_VALUE),
+                opt(m.precip_totale, 1, NO_WEATHER_VALUE),
+                opt(m.vent_moyen, 1, NO_WEATHER_VALUE),
+                text_or(m.conditions.as_deref(), NO_WEATHER_VALUE),
+                opt(m.impact_mobilite, 2, NO_WEATHER_VALUE),
             ]];
             body.push_str(&table(
                 "Météo du jour et impact estimé",
@@ -425,21 +565,9 @@ pub fn report_page(stored: &StoredReport) -> String {
         }
         None => {
             if let Some(reference) = evolution.date_reference {
-                let _ = write!(body, "<p>Comparé au {}.</p>", reference.format("%d/%m/%Y"));
+                let _ = write!(body, "<p>Comparé au {}.</p>", fr::date(reference));
             }
-            let rows: Vec<Vec<String>> = evolution
-                .rows()
-                .iter()
-                .map(|row| {
-                    vec![
-                        escape(row.label),
-                        escape(&row.valeur),
-                        escape(&row.reference),
-                        escape(format!("{} {}", row.direction.arrow(), row.variation).trim()),
-                        escape(row.qualification.map(|q| q.as_str()).unwrap_or("")),
-                    ]
-                })
-                .collect();
+            let rows = evolution_rows(evolution);
             body.push_str(&table(
                 "Indicateurs comparés à la semaine précédente",
                 &[
@@ -450,7 +578,7 @@ pub fn report_page(stored: &StoredReport) -> String {
                     "Sur 4 semaines",
                 ],
                 &rows,
-                &[1, 2],
+                &[1, 2, 3],
             ));
         }
     }

@@ -45,7 +45,11 @@ fn sample_output_of(readme: &str, command: &str) -> String {
 
 fn mask_timings(text: &str) -> String {
     let mut out = text.to_string();
-    for (key, unit) in [(" Mo en ", " s,"), ("export : ", " s,"), ("s, ", " rapports/s")] {
+    for (key, unit) in [
+        (" Mo en ", " s,"),
+        ("export : ", " s,"),
+        ("s, ", " rapports/s"),
+    ] {
         out = mask_numbers_after(&out, key, unit);
     }
     out
@@ -54,7 +58,8 @@ fn mask_timings(text: &str) -> String {
 #[test]
 fn the_main_jobs_output_is_the_one_the_readme_shows() {
     let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
-    let command = "cargo run -p cityflow-cli -- report generate --date 2026-03-10 --raw examples/raw";
+    let command =
+        "cargo run -p cityflow-cli -- report generate --date 2026-03-10 --raw examples/raw";
     let shown = sample_output_of(&readme, command);
 
     // Run where `examples/` is the repository's, so that paths print as in the README,
