@@ -8,26 +8,8 @@ use std::fmt::Write;
 
 use chrono::NaiveDate;
 
-use crate::fr::number as fr_number;
-
-/// Escapes text for HTML and SVG content and attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            // Control characters have no business in a page; show them as the replacement
-            // character rather than emit invalid XML.
-            c if c.is_control() && c != '\n' && c != '\t' => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use cityflow_core::fr::escape_markup as escape;
+use cityflow_core::fr::number as fr_number;
 
 /// Round axis ticks covering `[low, high]`, as d3's `ticks` and matplotlib's `MaxNLocator`
 /// choose them: about `count` ticks, a step of 1, 2, 2.5 or 5 × 10ⁿ, the ends rounded out to
@@ -337,15 +319,6 @@ pub fn bar_chart(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn escaping_covers_markup_and_quotes() {
-        assert_eq!(
-            escape("<script>alert('x')</script> & \"q\""),
-            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;"
-        );
-        assert_eq!(escape("a\u{0}b"), "a\u{FFFD}b");
-    }
 
     #[test]
     fn ticks_are_round_and_distinct() {

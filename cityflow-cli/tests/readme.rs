@@ -66,7 +66,7 @@ fn the_main_jobs_output_is_the_one_the_readme_shows() {
     // and `output/` is a fresh directory.
     let dir = tempfile::tempdir().unwrap();
     std::os::unix::fs::symlink(repo().join("examples"), dir.path().join("examples")).unwrap();
-    let args: Vec<&str> = command.split(' ').skip(4).collect();
+    let args: Vec<&str> = command.split(" ").skip(5).collect();
     let run = cityflow(dir.path(), &[]).args(&args).assert().success();
     let printed = stdout_of(&run);
 

@@ -23,6 +23,7 @@
 pub mod aws_settings;
 pub mod error;
 pub mod evolution;
+pub mod fr;
 pub mod generate;
 pub mod model;
 pub mod render;

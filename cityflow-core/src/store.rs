@@ -398,6 +398,11 @@ impl BlobKey {
         BlobKey(format!("{}.csv", crate::model::report_id(date)))
     }
 
+    /// `daily_map_YYYY-MM-DD.svg`: the map of the day, in the maps' sink.
+    pub fn day_map(date: NaiveDate) -> Self {
+        BlobKey(format!("daily_map_{date}.svg"))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

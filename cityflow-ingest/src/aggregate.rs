@@ -19,7 +19,7 @@ use crate::csv_input::{
     Field, Layout, Number,
 };
 use crate::fast_hash::BuildFastHasher;
-use crate::geo::{linestring_length_metres, parse_geo_point};
+use crate::geo::{lines_length_metres, parse_geo_point, parse_shape, Points};
 use crate::hours::{Hour, HourStore, Put};
 use crate::paris_time::ParisClock;
 use crate::scan::{scan_records, Scanned};
@@ -143,6 +143,9 @@ pub struct ArcInfo {
     /// The arrondissement of `point` ([`zone_of`](crate::zone_of)), found once.
     pub zone: &'static str,
     pub has_geometry: bool,
+    /// Its `geo_shape`'s lines, (lat, lon); empty without a geometry. Kept for the map of
+    /// the day: a few points per arc, not per row.
+    pub lines: Vec<Points>,
     /// The line of its first row: arcs are listed in order of first appearance.
     first_line: u64,
 }
@@ -1015,9 +1018,12 @@ impl Worker {
             .unwrap_or_else(|| id_text.clone());
         let geo_point_text = text(self.field(fields, Column::GeoPoint)).filter(|t| !t.is_empty());
         let point = geo_point_text.as_deref().and_then(parse_geo_point);
-        let length = self
+        let lines = self
             .field(fields, Column::GeoShape)
-            .and_then(|f| linestring_length_metres(&f.unescaped()));
+            .and_then(|f| parse_shape(&f.unescaped()))
+            .filter(|s| s.polygons.is_empty())
+            .map(|s| s.lines);
+        let length = lines.as_deref().map(lines_length_metres);
         let i = self.arcs.len() as u32;
         self.arcs.push(ArcInfo {
             id: id_text,
@@ -1027,6 +1033,7 @@ impl Worker {
             zone: crate::geo::zone_of(point),
             length_metres: length.unwrap_or(0.0),
             has_geometry: length.is_some(),
+            lines: lines.unwrap_or_default(),
             first_line: line,
         });
         self.hours.add_arc();

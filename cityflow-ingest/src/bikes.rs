@@ -202,6 +202,24 @@ impl BikeCounts {
         }
     }
 
+    /// Each counter's count on `date` (Σ of its valid hourly counts), for the counters with a
+    /// record that day, by index into [`BikeCounts::counters`]: the map's dots.
+    pub fn counts_on(&self, date: NaiveDate) -> Vec<(usize, u64)> {
+        let day = day_of_date(date);
+        let n = self.clock.hours_in_day(day) as usize;
+        (0..self.counters.len())
+            .filter_map(|c| {
+                let slots = self.days.get(&(c as u32, day))?;
+                let total = slots[..n]
+                    .iter()
+                    .filter(|s| **s != NO_COUNT)
+                    .map(|s| u64::from(*s))
+                    .sum();
+                Some((c, total))
+            })
+            .collect()
+    }
+
     /// The bike section of `date`: see the module docs and [`failure`].
     pub fn day(&self, date: NaiveDate) -> BikeDay {
         let day = day_of_date(date);

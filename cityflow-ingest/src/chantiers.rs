@@ -25,6 +25,9 @@ pub struct RoadworkRow {
     pub roadwork: Roadwork,
     pub start: NaiveDate,
     pub end: NaiveDate,
+    /// Its `geo_shape` (a polygon, usually), for the map; `None` when absent, unreadable or
+    /// outside France.
+    pub shape: Option<crate::geo::Shape>,
 }
 
 /// What was read and rejected.
@@ -79,7 +82,7 @@ impl Roadworks {
         let (header, records) = CsvRecords::open(name, &mut input)?;
         let sep = sniff_separator(&header).map_err(columns_error)?;
         let width = header.split(char::from(sep)).count();
-        let [id, typologie, start, end, impact, postal, point] = columns(
+        let [id, typologie, start, end, impact, postal, point, shape] = columns(
             &header,
             sep,
             [
@@ -90,6 +93,7 @@ impl Roadworks {
                 ("Impact sur la circulation", false),
                 ("Code postal de l'arrondissement", false),
                 ("geo_point_2d", false),
+                ("geo_shape", false),
             ],
         )
         .map_err(columns_error)?;
@@ -170,6 +174,9 @@ impl Roadworks {
                 },
                 start: from_day,
                 end: to_day,
+                shape: shape
+                    .and_then(|i| crate::geo::parse_shape(&fields[i].unescaped()))
+                    .filter(|s| s.points().all(|(lat, lon)| in_france(lat, lon))),
             });
             Ok(())
         })?;
@@ -178,13 +185,20 @@ impl Roadworks {
 
     /// Every roadwork active on `date`, by identifier.
     pub fn active_on(&self, date: NaiveDate) -> Vec<Roadwork> {
-        let mut active: Vec<Roadwork> = self
+        self.rows_active_on(date)
+            .into_iter()
+            .map(|r| r.roadwork.clone())
+            .collect()
+    }
+
+    /// Every roadwork row active on `date`, by identifier (with its shape, for the map).
+    pub fn rows_active_on(&self, date: NaiveDate) -> Vec<&RoadworkRow> {
+        let mut active: Vec<&RoadworkRow> = self
             .rows
             .iter()
             .filter(|r| r.start <= date && date <= r.end)
-            .map(|r| r.roadwork.clone())
             .collect();
-        active.sort_by(|a, b| a.identifiant.cmp(&b.identifiant));
+        active.sort_by(|a, b| a.roadwork.identifiant.cmp(&b.roadwork.identifiant));
         active
     }
 

@@ -309,7 +309,18 @@ pub fn day_report(
     date: NaiveDate,
     generated_at: Timestamp,
 ) -> DailyReport {
-    let figures = arc_days(agg, clock, date);
+    day_report_of(agg, clock, date, generated_at, &arc_days(agg, clock, date))
+}
+
+/// [`day_report`] from the day's figures already computed ([`arc_days`]), so that the map of
+/// the day is drawn from the same pass.
+pub fn day_report_of(
+    agg: &Aggregate,
+    clock: &ParisClock,
+    date: NaiveDate,
+    generated_at: Timestamp,
+    figures: &[ArcDay],
+) -> DailyReport {
     let mut report = DailyReport::empty(date, generated_at);
     let hours_in_day = clock.hours_in_day(day_of_date(date));
     let expected_hours = agg.arcs.len() as u64 * u64::from(hours_in_day);
@@ -338,7 +349,7 @@ pub fn day_report(
 
     // Zones.
     let mut zones: BTreeMap<&'static str, ZoneStats> = BTreeMap::new();
-    for f in &figures {
+    for f in figures {
         let arc = &agg.arcs[f.arc as usize];
         let zone = arc.zone;
         let z = zones.entry(zone).or_insert_with(|| ZoneStats {

@@ -24,9 +24,32 @@ pub fn parse_geo_point(text: &str) -> Option<(f64, f64)> {
     .then_some((lat, lon))
 }
 
-/// The haversine length of a GeoJSON LineString (or MultiLineString), coordinates in
-/// (lon, lat) order; `None` when the text is not such a geometry.
-pub fn linestring_length_metres(json: &[u8]) -> Option<f64> {
+/// A polyline or ring: (lat, lon) points in degrees.
+pub type Points = Vec<(f64, f64)>;
+
+/// A GeoJSON geometry as the map draws it: its lines (a `LineString` or the parts of a
+/// `MultiLineString`) and its polygons (each a list of rings, the outer one first).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Shape {
+    pub lines: Vec<Points>,
+    pub polygons: Vec<Vec<Points>>,
+}
+
+impl Shape {
+    /// Every point of the shape.
+    pub fn points(&self) -> impl Iterator<Item = (f64, f64)> + '_ {
+        self.lines
+            .iter()
+            .flatten()
+            .chain(self.polygons.iter().flatten().flatten())
+            .copied()
+    }
+}
+
+/// A GeoJSON `LineString`, `MultiLineString`, `Polygon` or `MultiPolygon`, coordinates in
+/// (lon, lat) order, as a [`Shape`]; `None` when the text is not such a geometry or a
+/// coordinate is impossible. A line needs 2 points, a ring 3.
+pub fn parse_shape(json: &[u8]) -> Option<Shape> {
     #[derive(serde::Deserialize)]
     struct Geometry {
         #[serde(rename = "type")]
@@ -34,8 +57,8 @@ pub fn linestring_length_metres(json: &[u8]) -> Option<f64> {
         coordinates: serde_json::Value,
     }
     let g: Geometry = serde_json::from_slice(json).ok()?;
-    let line = |v: &serde_json::Value| -> Option<f64> {
-        let points: Vec<(f64, f64)> = v
+    let points = |v: &serde_json::Value, at_least: usize| -> Option<Points> {
+        let points: Points = v
             .as_array()?
             .iter()
             .map(|p| {
@@ -46,21 +69,54 @@ pub fn linestring_length_metres(json: &[u8]) -> Option<f64> {
                     .then_some((lat, lon))
             })
             .collect::<Option<_>>()?;
-        if points.len() < 2 {
-            return None;
-        }
-        Some(points.windows(2).map(|w| haversine_m(w[0], w[1])).sum())
+        (points.len() >= at_least).then_some(points)
     };
-    match g.kind.as_str() {
-        "LineString" => line(&g.coordinates),
-        "MultiLineString" => g
-            .coordinates
+    let polygon = |v: &serde_json::Value| -> Option<Vec<Points>> {
+        let rings: Vec<Points> = v
             .as_array()?
             .iter()
-            .map(line)
-            .sum::<Option<f64>>(),
-        _ => None,
+            .map(|r| points(r, 3))
+            .collect::<Option<_>>()?;
+        (!rings.is_empty()).then_some(rings)
+    };
+    let parts = |v: &serde_json::Value| v.as_array().cloned().unwrap_or_default();
+    let mut shape = Shape::default();
+    match g.kind.as_str() {
+        "LineString" => shape.lines.push(points(&g.coordinates, 2)?),
+        "MultiLineString" => {
+            for part in parts(&g.coordinates) {
+                shape.lines.push(points(&part, 2)?);
+            }
+        }
+        "Polygon" => shape.polygons.push(polygon(&g.coordinates)?),
+        "MultiPolygon" => {
+            for part in parts(&g.coordinates) {
+                shape.polygons.push(polygon(&part)?);
+            }
+        }
+        _ => return None,
     }
+    (!shape.lines.is_empty() || !shape.polygons.is_empty()).then_some(shape)
+}
+
+/// The haversine length of polylines, in metres.
+pub fn lines_length_metres(lines: &[Points]) -> f64 {
+    lines
+        .iter()
+        .map(|line| {
+            line.windows(2)
+                .map(|w| haversine_m(w[0], w[1]))
+                .sum::<f64>()
+        })
+        .sum()
+}
+
+/// The haversine length of a GeoJSON LineString (or MultiLineString), coordinates in
+/// (lon, lat) order; `None` when the text is not such a geometry.
+pub fn linestring_length_metres(json: &[u8]) -> Option<f64> {
+    parse_shape(json)
+        .filter(|s| s.polygons.is_empty())
+        .map(|s| lines_length_metres(&s.lines))
 }
 
 /// The zone of an arc whose coordinates are unknown.
@@ -146,6 +202,30 @@ mod tests {
             ),
             None
         );
+    }
+
+    #[test]
+    fn shapes() {
+        let line = parse_shape(br#"{"type": "MultiLineString", "coordinates": [[[2.1, 48.1], [2.2, 48.2]], [[2.3, 48.3], [2.4, 48.4], [2.5, 48.5]]]}"#).unwrap();
+        assert_eq!(line.lines.len(), 2);
+        assert_eq!(line.lines[1][2], (48.5, 2.5), "(lat, lon)");
+        let poly = parse_shape(br#"{"type": "Polygon", "coordinates": [[[2.35, 48.84], [2.36, 48.84], [2.36, 48.85], [2.35, 48.84]]]}"#).unwrap();
+        assert_eq!(
+            (
+                poly.lines.len(),
+                poly.polygons.len(),
+                poly.polygons[0][0].len()
+            ),
+            (0, 1, 4)
+        );
+        assert_eq!(poly.points().count(), 4);
+        assert!(
+            parse_shape(br#"{"type": "Polygon", "coordinates": [[[2.35, 48.84], [2.36, 48.84]]]}"#)
+                .is_none(),
+            "a ring needs 3 points"
+        );
+        assert!(parse_shape(br#"{"type": "MultiPolygon", "coordinates": []}"#).is_none());
+        assert_eq!(linestring_length_metres(br#"{"type": "Polygon", "coordinates": [[[2.35, 48.84], [2.36, 48.84], [2.36, 48.85]]]}"#), None);
     }
 
     #[test]

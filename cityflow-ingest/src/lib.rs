@@ -20,6 +20,7 @@ mod fast_hash;
 mod figures;
 mod geo;
 mod hours;
+pub mod map;
 mod paris_time;
 mod records;
 mod scan;
@@ -40,7 +41,8 @@ pub use figures::{
     arc_day, arc_days, day_report, loss_per_vehicle_minutes, observed_speed_kmh, ArcDay,
 };
 pub use geo::{
-    haversine_m, linestring_length_metres, zone_of, ARRONDISSEMENT_CENTROIDS, MAX_ZONE_DISTANCE_M,
+    haversine_m, linestring_length_metres, parse_shape, zone_of, Points, Shape,
+    ARRONDISSEMENT_CENTROIDS, MAX_ZONE_DISTANCE_M,
 };
 pub use paris_time::ParisClock;
 pub use records::{in_france, MAX_RAW_RECORD_BYTES};
@@ -132,6 +134,36 @@ impl Ingested {
         generated_at: cityflow_core::Timestamp,
     ) -> cityflow_core::DailyReport {
         figures::day_report(&self.aggregate, &self.clock, date, generated_at)
+    }
+
+    /// The report of `date`, and each arc's mean occupancy rate that day (in the order of
+    /// `aggregate.arcs`; `None` without data) for the map: one computation of the day's
+    /// figures for both.
+    pub fn report_with_occupancy(
+        &self,
+        date: NaiveDate,
+        generated_at: cityflow_core::Timestamp,
+    ) -> (cityflow_core::DailyReport, Vec<Option<f64>>) {
+        let figures = figures::arc_days(&self.aggregate, &self.clock, date);
+        let report =
+            figures::day_report_of(&self.aggregate, &self.clock, date, generated_at, &figures);
+        (report, figures.iter().map(ArcDay::taux_mean).collect())
+    }
+
+    /// The arcs of the map: each arc of the file with its geometry and `occupancy` (from
+    /// [`Ingested::report_with_occupancy`]).
+    pub fn map_arcs<'a>(&'a self, occupancy: &[Option<f64>]) -> Vec<map::MapArc<'a>> {
+        self.aggregate
+            .arcs
+            .iter()
+            .zip(occupancy.iter().copied().chain(std::iter::repeat(None)))
+            .map(|(arc, occupancy)| map::MapArc {
+                id: &arc.id,
+                libelle: &arc.libelle,
+                lines: &arc.lines,
+                occupancy,
+            })
+            .collect()
     }
 
     /// The local days with at least one (non-`Invalide`) row.

@@ -118,13 +118,16 @@ pub struct DayExport {
     pub date: NaiveDate,
     pub csv: TargetOutcome,
     pub json: TargetOutcome,
+    /// The map of the day, when one was drawn (the road sections came from raw comptages).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub map: Option<TargetOutcome>,
     pub warnings: Vec<String>,
 }
 
 impl DayExport {
     /// Both targets succeeded (or had nothing to do).
     pub fn ok(&self) -> bool {
-        self.csv.ok && self.json.ok
+        self.csv.ok && self.json.ok && self.map.as_ref().is_none_or(|m| m.ok)
     }
 
     /// The stored report was built from newer inputs: nothing was written, nothing failed.
@@ -148,6 +151,7 @@ impl DayExport {
             date,
             csv: failed("csv", csv_backend(storage), storage.blobs.describe()),
             json: failed("json", json_backend(storage), storage.reports.describe()),
+            map: None,
             warnings: Vec::new(),
         }
     }
@@ -175,6 +179,87 @@ const CSV_FOLLOW_ROUNDS: usize = 5;
 /// the newest inputs. When the JSON target fails, the CSV stands as written (the targets are
 /// independent). Each target's failure is in its outcome, never an early return.
 pub async fn export_report(
+    storage: &Storage,
+    report: &DailyReport,
+    provenance: Option<Provenance>,
+) -> DayExport {
+    export_report_and_map(storage, report, provenance, None).await
+}
+
+/// [`export_report`], then the map of the day (`map`: its SVG) to the maps' sink.
+///
+/// The map is written once the JSON is stored, and only then: a build refused because the
+/// stored report comes from newer inputs writes no map. A map cannot be redrawn from a stored
+/// report (it needs the geometries), so where two builds of a day race, each map carries
+/// the `built_from.newest_modified_ms` of its report, and the HTTP API serves a map only with
+/// the report it belongs to; the map's outcome says `skipped` when a newer report landed
+/// while it was written.
+pub async fn export_report_and_map(
+    storage: &Storage,
+    report: &DailyReport,
+    provenance: Option<Provenance>,
+    map: Option<String>,
+) -> DayExport {
+    let newest_ms = provenance.as_ref().map(|p| p.newest_modified_ms);
+    let mut export = export_tables(storage, report, provenance).await;
+    if let Some(svg) = map {
+        export.map = Some(if export.json.ok && export.json.skipped.is_none() {
+            export_map(storage, report.date, svg, newest_ms).await
+        } else {
+            TargetOutcome::skipped(
+                "svg",
+                csv_backend(storage),
+                storage.maps.describe(),
+                "the report was not stored: no map".to_string(),
+            )
+        });
+    }
+    export
+}
+
+/// Writes the map of `date`, then checks that the stored report is still the one it was
+/// drawn for.
+async fn export_map(
+    storage: &Storage,
+    date: NaiveDate,
+    svg: String,
+    newest_ms: Option<i64>,
+) -> TargetOutcome {
+    let (backend, target) = (csv_backend(storage), storage.maps.describe());
+    let written = storage
+        .maps
+        .put(
+            &BlobKey::day_map(date),
+            bytes::Bytes::from(svg),
+            cityflow_ingest::map::MAP_CONTENT_TYPE,
+        )
+        .await;
+    let location = match written {
+        Ok(location) => location,
+        Err(e) => return TargetOutcome::new("svg", backend, target, Err(e)),
+    };
+    match storage.reports.get(date).await {
+        Ok(stored)
+            if newest_ms.is_some()
+                && stored.built_from.as_ref().map(|p| p.newest_modified_ms) > newest_ms =>
+        {
+            TargetOutcome::skipped(
+                "svg",
+                backend,
+                target,
+                format!(
+                    "a report of {date} built from newer inputs landed while its map was \
+                     written; that build writes its own map"
+                ),
+            )
+        }
+        Ok(_) => TargetOutcome::new("svg", backend, target, Ok(location)),
+        Err(e) => TargetOutcome::new("svg", backend, target, Err(e)),
+    }
+}
+
+/// The CSV and the JSON of [`export_report`].
+async fn export_tables(
     storage: &Storage,
     report: &DailyReport,
     provenance: Option<Provenance>,
@@ -230,6 +315,7 @@ pub async fn export_report(
         date: report.date,
         csv,
         json,
+        map: None,
         warnings: Vec::new(),
     }
 }
@@ -490,6 +576,25 @@ pub async fn build_day(
     inputs: &DayInputs<'_>,
     date: NaiveDate,
 ) -> Result<(DailyReport, Provenance, Vec<String>)> {
+    build_day_with_map(inputs, date)
+        .await
+        .map(|b| (b.report, b.provenance, b.warnings))
+}
+
+/// A day built by [`build_day_with_map`].
+#[derive(Debug, Clone)]
+pub struct BuiltDay {
+    pub report: DailyReport,
+    pub provenance: Provenance,
+    pub warnings: Vec<String>,
+    /// The map of the day (SVG), drawn when the road sections come from raw comptages.
+    pub map: Option<String>,
+}
+
+/// [`build_day`], and the map of the day when the road sections come from the raw comptages
+/// (they alone carry the arcs' geometries): drawn from the same figures as the report, with
+/// the day's active roadworks and bike counters when those come from raw data.
+pub async fn build_day_with_map(inputs: &DayInputs<'_>, date: NaiveDate) -> Result<BuiltDay> {
     let mut warnings = Vec::new();
     let mut versions = Vec::new();
     let mut origins = BTreeMap::new();
@@ -523,6 +628,7 @@ pub async fn build_day(
             );
         }
     }
+    let mut road_occupancy = None;
     let mut report = if let Some(read) = raw_road {
         versions.push(read.version.clone());
         origins.insert(
@@ -535,9 +641,13 @@ pub async fn build_day(
         // Building a day's figures is CPU work (every arc of the file): on the blocking
         // pool, so that `export_days` builds `jobs` days on all cores instead of one.
         let ingested = read.ingested.clone();
-        tokio::task::spawn_blocking(move || ingested.report(date, Timestamp::now()))
-            .await
-            .map_err(|e| Error::backend("ingestion", "building a report failed", e))?
+        let (report, occupancy) = tokio::task::spawn_blocking(move || {
+            ingested.report_with_occupancy(date, Timestamp::now())
+        })
+        .await
+        .map_err(|e| Error::backend("ingestion", "building a report failed", e))?;
+        road_occupancy = Some(occupancy);
+        report
     } else if let Some(metrics) = inputs.metrics {
         let mut kinds = vec![MetricsKind::Comptages];
         kinds.extend(other_kinds.iter().copied());
@@ -586,7 +696,77 @@ pub async fn build_day(
     }
     let mut provenance = Provenance::of(versions);
     provenance.sections = origins;
-    Ok((report, provenance, warnings))
+    let map = match (raw_road, road_occupancy) {
+        (Some(read), Some(occupancy)) => Some(draw_map(
+            read,
+            inputs.raw,
+            &report,
+            &occupancy,
+            provenance.newest_modified_ms,
+        )),
+        _ => None,
+    };
+    Ok(BuiltDay {
+        report,
+        provenance,
+        warnings,
+        map,
+    })
+}
+
+/// The map of `report`'s day: the arcs of `read` coloured by `occupancy`, its top 10, and
+/// the day's roadworks and bike counters from `raw`.
+fn draw_map(
+    read: &ComptagesRead,
+    raw: &RawSections,
+    report: &DailyReport,
+    occupancy: &[Option<f64>],
+    built_from_ms: i64,
+) -> String {
+    use cityflow_ingest::map::{DayMap, MapCounter, MapRoadwork};
+    let date = report.date;
+    let roadworks = raw
+        .chantiers
+        .as_ref()
+        .map(|c| c.data.rows_active_on(date))
+        .unwrap_or_default();
+    let bikes = raw.bikes.as_ref().map(|b| &b.data);
+    let counters = bikes
+        .map(|b| {
+            b.counts_on(date)
+                .into_iter()
+                .filter_map(|(i, count)| {
+                    let counter = &b.counters()[i];
+                    counter.point.map(|point| MapCounter {
+                        name: &counter.name,
+                        point,
+                        count,
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    DayMap {
+        date: Some(date),
+        arcs: read.ingested.map_arcs(occupancy),
+        top: report
+            .top_10_troncons_frequentes
+            .iter()
+            .map(|a| a.identifiant_arc.as_str())
+            .collect(),
+        roadworks: roadworks
+            .iter()
+            .filter_map(|r| {
+                r.shape.as_ref().map(|shape| MapRoadwork {
+                    id: &r.roadwork.identifiant,
+                    shape,
+                })
+            })
+            .collect(),
+        counters,
+        built_from_ms: Some(built_from_ms),
+    }
+    .render()
 }
 
 /// What is empty when `section` has no input.
@@ -608,7 +788,7 @@ fn empty_report(date: NaiveDate) -> DailyReport {
 }
 
 /// A report, what it was built from, and the warnings of its inputs.
-type BuiltReport = (DailyReport, Provenance, Vec<String>);
+type BuiltReport = BuiltDay;
 
 /// Every day of a comptages run, exported.
 #[derive(Debug, Clone)]
@@ -668,19 +848,24 @@ pub async fn export_days(
     let started = std::time::Instant::now();
     let jobs = jobs.max(1);
     let built: Vec<(NaiveDate, Result<BuiltReport>)> = stream::iter(days.iter().copied())
-        .map(|date| async move { (date, build_day(inputs, date).await) })
+        .map(|date| async move { (date, build_day_with_map(inputs, date).await) })
         .buffered(jobs)
         .collect()
         .await;
     for (_, report) in &built {
-        if let Ok((report, _, _)) = report {
-            history.remember(report);
+        if let Ok(built) = report {
+            history.remember(&built.report);
         }
     }
     let done: Vec<(DayExport, Option<(Evolution, Provenance)>)> = stream::iter(built)
         .map(|(date, built)| async move {
             let (export, evolution) = match built {
-                Ok((mut report, provenance, mut warnings)) => {
+                Ok(BuiltDay {
+                    mut report,
+                    provenance,
+                    mut warnings,
+                    map,
+                }) => {
                     let kept = provenance.clone();
                     warnings.extend(
                         history
@@ -689,7 +874,7 @@ pub async fn export_days(
                     );
                     let export = DayExport {
                         warnings,
-                        ..export_report(storage, &report, Some(provenance)).await
+                        ..export_report_and_map(storage, &report, Some(provenance), map).await
                     };
                     (export, Some((report.evolution_vs_semaine_precedente, kept)))
                 }

@@ -10,6 +10,8 @@ use cityflow_core::{Error, Result};
 pub struct FsConfig {
     /// The directory holding `daily_report_D.csv` and `daily_report_D.json`.
     pub reports_dir: PathBuf,
+    /// The directory holding the maps of the days, `daily_map_D.svg`: `$OUTPUT_DIR/maps`.
+    pub maps_dir: PathBuf,
 }
 
 impl FsConfig {
@@ -28,6 +30,7 @@ impl FsConfig {
         }
         Ok(FsConfig {
             reports_dir: PathBuf::from(output_dir).join("reports"),
+            maps_dir: PathBuf::from(output_dir).join("maps"),
         })
     }
 }

@@ -400,6 +400,30 @@ impl StorageConfig {
         }
     }
 
+    /// The S3 prefix of the maps, beside the reports': `reports` → `maps`,
+    /// `daily/reports` → `daily/maps`, none → `maps`.
+    pub fn maps_prefix(&self) -> String {
+        match self.aws.s3_prefix.rsplit_once('/') {
+            Some((parent, _)) => format!("{parent}/maps"),
+            None => "maps".to_string(),
+        }
+    }
+
+    /// Where the maps go, for people: `Répertoire local (output/maps/)`,
+    /// `S3 Bucket (s3://cityflow-reports/maps/)`.
+    pub fn maps_target(&self) -> String {
+        match self.csv {
+            CsvBackend::LocalDir => {
+                format!("Répertoire local ({}/)", self.fs.maps_dir.display())
+            }
+            CsvBackend::S3 => format!(
+                "S3 Bucket (s3://{}/{}/)",
+                self.aws.s3_bucket,
+                self.maps_prefix()
+            ),
+        }
+    }
+
     fn s3_location_prefix(&self) -> String {
         if self.aws.s3_prefix.is_empty() {
             format!("s3://{}/", self.aws.s3_bucket)
@@ -835,6 +859,8 @@ mod tests {
         assert_eq!(c.aws.s3_bucket, "cityflow-reports");
         assert_eq!(c.aws.s3_prefix, "reports");
         assert_eq!(c.fs.reports_dir, PathBuf::from("output/reports"));
+        assert_eq!(c.fs.maps_dir, PathBuf::from("output/maps"));
+        assert_eq!(c.maps_prefix(), "maps");
         assert_eq!(c.metrics_dir, InputLocation::Dir("output/metrics".into()));
         assert_eq!(c.report_date, None);
         assert_eq!(c.csv_target(), "Répertoire local (output/reports/)");

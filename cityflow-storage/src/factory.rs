@@ -17,6 +17,10 @@ pub struct Storage {
     pub blobs: Arc<dyn BlobSink>,
     /// Where the JSON goes.
     pub reports: Arc<dyn ReportStore>,
+    /// Where the maps of the days go (`daily_map_D.svg`), beside the CSV: `$OUTPUT_DIR/maps`
+    /// when the CSV goes to files, the `maps` prefix beside the reports' in its bucket when it
+    /// goes to S3.
+    pub maps: Arc<dyn BlobSink>,
 }
 
 /// Builds the store and sink chosen by `config`.
@@ -29,6 +33,10 @@ pub async fn build(config: &StorageConfig) -> Result<Storage> {
         CsvBackend::LocalDir => Arc::new(FsBlobSink::new(&config.fs.reports_dir)),
         CsvBackend::S3 => s3_sink(config)?,
     };
+    let maps: Arc<dyn BlobSink> = match config.csv {
+        CsvBackend::LocalDir => Arc::new(FsBlobSink::new(&config.fs.maps_dir)),
+        CsvBackend::S3 => s3_maps_sink(config)?,
+    };
     let reports: Arc<dyn ReportStore> = match config.json {
         JsonBackend::File => Arc::new(FsReportStore::new(&config.fs.reports_dir)),
         JsonBackend::MongoDb => mongo_store(config)?,
@@ -40,6 +48,7 @@ pub async fn build(config: &StorageConfig) -> Result<Storage> {
         json_backend: config.json,
         blobs,
         reports,
+        maps,
     })
 }
 
@@ -110,6 +119,22 @@ fn s3_sink(config: &StorageConfig) -> Result<Arc<dyn BlobSink>> {
     Ok(Arc::new(cityflow_storage_aws::S3BlobSink::new(aws_config(
         config,
     ))))
+}
+
+/// The maps' sink: the reports' bucket, with the prefix `maps` beside the reports' prefix
+/// (`reports` → `maps`, `daily/reports` → `daily/maps`).
+#[cfg(feature = "aws")]
+fn s3_maps_sink(config: &StorageConfig) -> Result<Arc<dyn BlobSink>> {
+    let mut settings = config.aws.clone();
+    settings.s3_prefix = config.maps_prefix();
+    Ok(Arc::new(cityflow_storage_aws::S3BlobSink::new(
+        cityflow_storage_aws::AwsConfig::new(settings),
+    )))
+}
+
+#[cfg(not(feature = "aws"))]
+fn s3_maps_sink(config: &StorageConfig) -> Result<Arc<dyn BlobSink>> {
+    Err(not_compiled("S3 (maps)", "aws", &why_s3(config)))
 }
 
 #[cfg(not(feature = "aws"))]

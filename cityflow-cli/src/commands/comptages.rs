@@ -81,6 +81,8 @@ struct DayLine<'a> {
     date: NaiveDate,
     csv: Outcome<'a>,
     json: Outcome<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    map: Option<Outcome<'a>>,
     warnings: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
     built_from: Option<&'a std::collections::BTreeMap<String, cityflow_core::SectionOrigin>>,
@@ -255,6 +257,7 @@ pub async fn generate(ctx: &Context, args: GenerateArgs) -> Result<u8, Failure> 
                 date: e.date,
                 csv: (&e.csv).into(),
                 json: (&e.json).into(),
+                map: e.map.as_ref().map(Into::into),
                 warnings: &e.warnings,
                 built_from: done.provenances.get(&e.date).map(|p| &p.sections),
             })
@@ -290,8 +293,13 @@ pub async fn generate(ctx: &Context, args: GenerateArgs) -> Result<u8, Failure> 
                 None if o.ok => "✓".to_string(),
                 None => "✗".to_string(),
             };
+            let map = e
+                .map
+                .as_ref()
+                .map(|m| format!("  CARTE {}", shown(m)))
+                .unwrap_or_default();
             println!(
-                "{} {}  CSV {}  JSON {}",
+                "{} {}  CSV {}  JSON {}{map}",
                 if e.ok() { "✓" } else { "✗" },
                 e.date,
                 shown(&e.csv),
@@ -316,6 +324,17 @@ pub async fn generate(ctx: &Context, args: GenerateArgs) -> Result<u8, Failure> 
         );
         println!("   - CSV : {}", ctx.config.csv_target());
         println!("   - JSON : {}", ctx.config.json_target());
+        let maps = exports.iter().filter(|e| e.map.is_some()).count();
+        if maps > 0 {
+            let maps_ok = exports
+                .iter()
+                .filter(|e| e.map.as_ref().is_some_and(|m| m.ok))
+                .count();
+            println!(
+                "   - cartes : {} ({maps_ok}/{maps} ✓)",
+                ctx.config.maps_target()
+            );
+        }
         println!(
             "   - export : {:.1} s, {:.0} rapports/s",
             done.export_seconds, done.reports_per_second
