@@ -40,7 +40,7 @@ use axum::routing::get;
 use axum::Router;
 use bytes::Bytes;
 use chrono::NaiveDate;
-use cityflow_core::ReportStore;
+use cityflow_core::{BlobSink, ReportStore};
 use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -84,9 +84,20 @@ pub(crate) fn today_in_paris() -> NaiveDate {
 /// problem documents for bare errors, the token check (when configured), the request
 /// timeout and the concurrency limit.
 pub fn router(store: Arc<dyn ReportStore>, config: ApiConfig) -> Router {
+    router_with_maps(store, None, config)
+}
+
+/// [`router`], also serving the maps of the days from `maps` (the factory's `Storage::maps`)
+/// at `/reports/{date}/map.svg`; without it that route answers 404.
+pub fn router_with_maps(
+    store: Arc<dyn ReportStore>,
+    maps: Option<Arc<dyn BlobSink>>,
+    config: ApiConfig,
+) -> Router {
     let state = ApiState {
         reader: views::Reader {
             store,
+            maps,
             timeout: config.store_timeout,
         },
         openapi: Bytes::from(openapi_json()),
@@ -101,6 +112,7 @@ pub fn router(store: Arc<dyn ReportStore>, config: ApiConfig) -> Router {
         .route("/reports", get(routes::list))
         .route("/reports/latest", get(routes::latest))
         .route("/reports/{date}", get(routes::report))
+        .route("/reports/{date}/map.svg", get(routes::map))
         .route("/stats", get(routes::stats))
         .route("/openapi.json", get(routes::openapi))
         // The old tool's paths.

@@ -20,6 +20,7 @@ use crate::views::{
         routes::list,
         routes::latest,
         routes::report,
+        routes::map,
         report_json,
         report_csv,
         report_html,

@@ -24,7 +24,7 @@ th,td{border:1px solid #ccc;padding:0.3rem 0.5rem;text-align:left}th{background:
 td.num{text-align:right;font-variant-numeric:tabular-nums}.muted{color:#555}\
 .unknown{cursor:help;text-decoration:underline dotted}\
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}\
-figure.map img{width:100%;height:auto}";
+figure.map img{width:100%;height:auto}figure.map figcaption{font-weight:400}";
 
 fn layout(title: &str, body: &str) -> String {
     format!(
@@ -331,7 +331,8 @@ fn evolution_rows(evolution: &cityflow_core::evolution::Evolution) -> Vec<Vec<St
 }
 
 /// `/reports/{date}.html`: the whole report.
-pub fn report_page(stored: &StoredReport) -> String {
+/// `with_map`: the day has a map, embedded after the top 10 with a caption.
+pub fn report_page(stored: &StoredReport, with_map: bool) -> String {
     let r = &stored.report;
     let date = fr::date(r.date);
     let mut body = format!(
@@ -421,6 +422,23 @@ pub fn report_page(stored: &StoredReport) -> String {
     ));
     body.push_str("</section>");
 
+    if with_map {
+        let _ = write!(
+            body,
+            "<section aria-labelledby=\"map\"><h2 id=\"map\">Carte du jour</h2>\
+             <figure class=\"map\"><img src=\"/reports/{d}/map.svg\" width=\"1000\" height=\"650\" \
+             alt=\"Carte de Paris du {date} : chaque tronçon compté, coloré selon son taux d'occupation \
+             moyen ; les 10 tronçons les plus fréquentés numérotés ; chantiers actifs hachurés ; \
+             compteurs vélo en disques.\">\
+             <figcaption>Taux d'occupation moyen de chaque tronçon le {date} (du jaune, fluide, au \
+             violet foncé, saturé ; en gris sans données). Les numéros renvoient au tableau « Top 10 \
+             des tronçons » ; les zones hachurées sont les chantiers actifs, les disques orange les \
+             compteurs vélo (surface selon les passages). <a href=\"/reports/{d}/map.svg\">Ouvrir la \
+             carte</a>.</figcaption></figure></section>",
+            d = r.date
+        );
+    }
+
     let alerts: Vec<Vec<String>> = r
         .alertes_congestion
         .iter()
@@ -432,7 +450,15 @@ pub fn report_page(stored: &StoredReport) -> String {
                     "la source ne donne pas de sévérité",
                 ),
                 text_or(
-                    a.debut_congestion.as_deref(),
+                    a.debut_congestion
+                        .as_deref()
+                        .map(|start| {
+                            // An RFC 3339 instant reads in Paris time; anything else as given.
+                            chrono::DateTime::parse_from_rfc3339(start)
+                                .map(fr::datetime_paris)
+                                .unwrap_or_else(|_| start.to_string())
+                        })
+                        .as_deref(),
                     "la source ne donne pas l'heure de début",
                 ),
                 opt(

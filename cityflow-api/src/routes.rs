@@ -18,6 +18,7 @@ use crate::ApiState;
 pub(crate) const JSON: &str = "application/json";
 pub(crate) const CSV: &str = "text/csv; charset=utf-8";
 pub(crate) const HTML: &str = "text/html; charset=utf-8";
+pub(crate) const SVG: &str = "image/svg+xml";
 
 /// The query of `/reports` and `/stats`, or the 400 saying why it cannot be read.
 type RangeParams = Result<Query<RangeQuery>, axum::extract::rejection::QueryRejection>;
@@ -160,7 +161,12 @@ fn report_path(file: &str) -> Result<(NaiveDate, Suffix), Problem> {
 }
 
 /// The representation of `stored` in `media` (one of JSON, CSV, HTML).
-fn represent(stored: &StoredReport, media: &str) -> Result<Representation, Problem> {
+/// `maps_served`: this API serves maps (the page then embeds the day's, when it has one).
+fn represent(
+    stored: &StoredReport,
+    media: &str,
+    maps_served: bool,
+) -> Result<Representation, Problem> {
     let date = stored.date;
     let freshness = Freshness::of_report(date, crate::today_in_paris());
     let rep = match media {
@@ -178,7 +184,11 @@ fn represent(stored: &StoredReport, media: &str) -> Result<Representation, Probl
                 HeaderValue::from_str(&disposition).expect("ASCII"),
             )
         }
-        _ => Representation::new(pages::report_page(stored), HTML, freshness),
+        _ => Representation::new(
+            pages::report_page(stored, maps_served && crate::views::has_map(stored)),
+            HTML,
+            freshness,
+        ),
     };
     Ok(rep.last_modified(stored.timestamp.0.to_utc()))
 }
@@ -200,7 +210,7 @@ async fn representation(
         }
     }
     let stored = state.reader.get(date).await?;
-    let rep = represent(&stored, media)?;
+    let rep = represent(&stored, media, state.reader.maps.is_some())?;
     if let Some(version) = version {
         state.cache.insert(date, media, version, rep.clone());
     }
@@ -259,6 +269,40 @@ pub(crate) async fn report(
         rep = rep.header(header::VARY, HeaderValue::from_static("Accept"));
     }
     Ok(rep.respond(&headers, state.private()))
+}
+
+/// The map of the day.
+#[utoipa::path(get, path = "/reports/{date}/map.svg", tag = "reports",
+    params(("date" = String, Path, format = Date, example = "2026-03-10")),
+    responses(
+        (status = 200, description = "The map of the day (SVG, self-contained): arcs coloured by mean occupancy, the top 10 numbered, active roadworks, bike counters. Drawn for days whose road sections come from the raw counts.",
+            content_type = "image/svg+xml",
+            headers(
+                ("ETag" = String, description = "Strong validator of these bytes"),
+                ("Last-Modified" = String, description = "When the report was exported"),
+                ("Cache-Control" = String, description = "As the report's"),
+            )),
+        DateErrors,
+        ReportErrors,
+    ))]
+pub(crate) async fn map(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    Path(date): Path<String>,
+) -> Result<Response, Problem> {
+    let date = date_param("date", &date)?;
+    negotiate::require(&headers, &[SVG])?;
+    let stored = state.reader.get(date).await?;
+    let svg = state.reader.map(&stored).await?;
+    let freshness = Freshness::of_report(date, crate::today_in_paris());
+    Ok(Representation::new(svg, SVG, freshness)
+        .last_modified(stored.timestamp.0.to_utc())
+        // The map holds no script; should a stored file ever hold one, it does not run.
+        .header(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'"),
+        )
+        .respond(&headers, state.private()))
 }
 
 /// The newest report, as `/reports/{date}` would serve it.

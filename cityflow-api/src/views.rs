@@ -4,7 +4,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{Days, NaiveDate};
-use cityflow_core::{DailyReport, DateRange, ReportStore, StoredReport, Summary};
+use cityflow_core::{
+    BlobKey, BlobSink, DailyReport, DateRange, ErrorKind, ReportStore, SectionFrom, StoredReport,
+    Summary,
+};
 use futures_util::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -273,6 +276,8 @@ impl RangeQuery {
 #[derive(Debug, Clone)]
 pub struct Reader {
     pub store: Arc<dyn ReportStore>,
+    /// Where the maps of the days are (`daily_map_D.svg`), when this API serves them.
+    pub maps: Option<Arc<dyn BlobSink>>,
     pub timeout: Duration,
 }
 
@@ -304,6 +309,40 @@ impl Reader {
                 p
             }
         })
+    }
+
+    /// The map of `date` drawn for `stored` (the report it belongs to); 404 when there is
+    /// none, or when the one stored was drawn for another build of the report (two builds
+    /// raced: the newer one's map comes with its next build).
+    pub async fn map(&self, stored: &StoredReport) -> Result<bytes::Bytes, Problem> {
+        let date = stored.date;
+        let none = || {
+            Problem::not_found(format!(
+                "no map is stored for {date}: a map is drawn for the days whose road sections \
+                 come from the raw counts"
+            ))
+        };
+        let Some(maps) = &self.maps else {
+            return Err(none());
+        };
+        let svg = match tokio::time::timeout(self.timeout, maps.get(&BlobKey::day_map(date))).await
+        {
+            Ok(Ok(svg)) => svg,
+            Ok(Err(e)) if e.kind() == ErrorKind::NotFound => return Err(none()),
+            Ok(Err(e)) => return Err(Problem::from_store(&e)),
+            Err(_) => {
+                tracing::warn!(sink = %maps.describe(), "the maps did not answer in time");
+                return Err(Problem::store_unavailable());
+            }
+        };
+        let expected = stored.built_from.as_ref().map(|p| p.newest_modified_ms);
+        if built_from_ms_of(&svg) != expected {
+            return Err(Problem::not_found(format!(
+                "the map stored for {date} was drawn for another build of its report; the \
+                 next build of the day draws it again"
+            )));
+        }
+        Ok(svg)
     }
 
     /// The store's version token of the report of `date`; `None` when it has none, cannot
@@ -380,6 +419,25 @@ impl Reader {
     }
 }
 
+/// The `data-built-from-ms` a map carries on its root element.
+fn built_from_ms_of(svg: &[u8]) -> Option<i64> {
+    const ATTRIBUTE: &[u8] = b" data-built-from-ms=\"";
+    let head = &svg[..svg.len().min(1024)];
+    let at = head.windows(ATTRIBUTE.len()).position(|w| w == ATTRIBUTE)? + ATTRIBUTE.len();
+    let digits = &head[at..];
+    let end = digits.iter().position(|b| *b == b'"')?;
+    std::str::from_utf8(&digits[..end]).ok()?.parse().ok()
+}
+
+/// Whether the report's road sections came from the raw counts: then a map was drawn.
+pub fn has_map(stored: &StoredReport) -> bool {
+    stored
+        .built_from
+        .as_ref()
+        .and_then(|p| p.sections.get("comptages"))
+        .is_some_and(|s| s.from == SectionFrom::Raw)
+}
+
 /// The list entry of a stored report.
 pub fn item_of(stored: &StoredReport) -> ReportItem {
     ReportItem {
@@ -400,6 +458,16 @@ mod tests {
             from: from.map(str::to_string),
             to: to.map(str::to_string),
         }
+    }
+
+    #[test]
+    fn a_maps_build_is_read_from_its_root_element() {
+        assert_eq!(
+            built_from_ms_of(b"<svg xmlns=\"x\" data-built-from-ms=\"1796290380791\"><title>"),
+            Some(1_796_290_380_791)
+        );
+        assert_eq!(built_from_ms_of(b"<svg xmlns=\"x\">"), None);
+        assert_eq!(built_from_ms_of(b"<svg data-built-from-ms=\"12"), None);
     }
 
     #[test]

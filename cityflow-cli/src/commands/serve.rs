@@ -34,7 +34,8 @@ pub async fn run(ctx: &Context, args: ServeArgs) -> Result<u8, Failure> {
              anyone who can reach it can read every report"
         );
     }
-    let router = cityflow_api::router(storage.reports.clone(), config);
+    let router =
+        cityflow_api::router_with_maps(storage.reports.clone(), Some(storage.maps.clone()), config);
     cityflow_api::serve(listener, router, cityflow_api::shutdown_signal())
         .await
         .map_err(|e| Failure::Runtime(anyhow::anyhow!("serving on {local}: {e}")))?;

@@ -29,5 +29,10 @@ async fn serve() -> Result<(), Error> {
         token = api.token.is_some(),
         "initialised"
     );
-    lambda_http::run(cityflow_api::router(storage.reports.clone(), api)).await
+    lambda_http::run(cityflow_api::router_with_maps(
+        storage.reports.clone(),
+        Some(storage.maps.clone()),
+        api,
+    ))
+    .await
 }
