@@ -589,6 +589,7 @@ async fn the_openapi_document_covers_every_route() {
         "/reports",
         "/reports/latest",
         "/reports/{date}",
+        "/reports/{date}/map.svg",
         "/stats",
         "/openapi.json",
     ] {
@@ -622,4 +623,128 @@ async fn the_openapi_document_covers_every_route() {
         answers("/reports/{date}"),
         ["200", "304", "400", "404", "406", "503"]
     );
+}
+
+/// A report whose road sections came from the raw counts, built from inputs of `newest_ms`.
+fn built_from_raw(
+    mut stored: cityflow_core::StoredReport,
+    newest_ms: i64,
+) -> cityflow_core::StoredReport {
+    let mut provenance = cityflow_core::Provenance::of(Vec::new());
+    provenance.newest_modified_ms = newest_ms;
+    provenance.sections.insert(
+        "comptages".into(),
+        cityflow_core::SectionOrigin {
+            from: cityflow_core::SectionFrom::Raw,
+            inputs: vec!["comptages.csv".into()],
+        },
+    );
+    stored.built_from = Some(provenance);
+    stored
+}
+
+fn svg_of(newest_ms: i64) -> String {
+    format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 10 10\" data-built-from-ms=\"{newest_ms}\"><title>Carte</title></svg>\n"
+    )
+}
+
+#[tokio::test]
+async fn the_map_of_a_day_is_served_with_its_report() {
+    use cityflow_core::{BlobKey, BlobSink};
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn ReportStore> = Arc::new(cityflow_storage_fs::FsReportStore::new(
+        dir.path().join("reports"),
+    ));
+    let maps: Arc<dyn BlobSink> = Arc::new(cityflow_storage_fs::FsBlobSink::new(
+        dir.path().join("maps"),
+    ));
+    let reports = fixture_reports();
+    // 03-09: from raw counts, with its map; 03-08: from raw counts, its map drawn for an
+    // older build; 03-10: from metrics, no map.
+    let with_map = built_from_raw(reports[6].clone(), 1_000);
+    let stale = built_from_raw(reports[5].clone(), 2_000);
+    let metrics_only = reports[7].clone();
+    for stored in [&with_map, &stale, &metrics_only] {
+        store.put(stored).await.unwrap();
+    }
+    let put_map = |date: &str, svg: String| {
+        let maps = maps.clone();
+        let date = d(date);
+        async move {
+            maps.put(&BlobKey::day_map(date), svg.into(), "image/svg+xml")
+                .await
+                .unwrap()
+        }
+    };
+    put_map("2026-03-09", svg_of(1_000)).await;
+    put_map("2026-03-08", svg_of(1_999)).await;
+    let api = cityflow_api::router_with_maps(store.clone(), Some(maps), ApiConfig::default());
+
+    let map = get(&api, "/reports/2026-03-09/map.svg").await;
+    assert_eq!(map.status, 200, "{}", map.text());
+    assert_eq!(map.header("content-type"), "image/svg+xml");
+    assert_eq!(map.text(), svg_of(1_000));
+    assert_eq!(map.header("cache-control"), "public, max-age=3600");
+    assert_eq!(map.header("last-modified"), "Tue, 10 Mar 2026 05:00:00 GMT");
+    assert!(map
+        .header("content-security-policy")
+        .contains("default-src 'none'"));
+    let etag = map.header("etag").to_string();
+    assert!(etag.starts_with('"') && etag.len() == 34, "{etag}");
+    let again = call(
+        &api,
+        Method::GET,
+        "/reports/2026-03-09/map.svg",
+        &[("if-none-match", &etag)],
+    )
+    .await;
+    assert_eq!(again.status, 304);
+    let head = call(&api, Method::HEAD, "/reports/2026-03-09/map.svg", &[]).await;
+    assert_eq!(head.status, 200);
+    assert!(head.text().is_empty());
+    call(
+        &api,
+        Method::GET,
+        "/reports/2026-03-09/map.svg",
+        &[("accept", "text/html")],
+    )
+    .await
+    .problem(406);
+
+    // The page embeds the map, with a caption; a day from metrics has none.
+    let page = get(&api, "/reports/2026-03-09.html").await.text();
+    assert!(
+        page.contains("<img src=\"/reports/2026-03-09/map.svg\""),
+        "{page}"
+    );
+    assert!(page.contains("<figcaption>Taux d'occupation moyen"));
+    let page = get(&api, "/reports/2026-03-10.html").await.text();
+    assert!(!page.contains("map.svg"));
+
+    let none = get(&api, "/reports/2026-03-10/map.svg").await.problem(404);
+    assert!(none["detail"]
+        .as_str()
+        .unwrap()
+        .contains("no map is stored for 2026-03-10"));
+    let other_build = get(&api, "/reports/2026-03-08/map.svg").await.problem(404);
+    assert!(
+        other_build["detail"]
+            .as_str()
+            .unwrap()
+            .contains("another build"),
+        "{other_build}"
+    );
+    get(&api, "/reports/2026-02-30/map.svg").await.problem(400);
+    get(&api, "/reports/2026-01-01/map.svg").await.problem(404);
+
+    // A router without maps: 404, and pages without a map.
+    let plain = router(store, ApiConfig::default());
+    get(&plain, "/reports/2026-03-09/map.svg")
+        .await
+        .problem(404);
+    assert!(!get(&plain, "/reports/2026-03-09.html")
+        .await
+        .text()
+        .contains("map.svg"));
 }

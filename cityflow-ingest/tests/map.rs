@@ -45,7 +45,14 @@ fn tiny_comptages() -> String {
             120,
             None,
         ),
-        ("4", "Arc sans géométrie", "48.8700, 2.3300", "", 50, Some("3.0")),
+        (
+            "4",
+            "Arc sans géométrie",
+            "48.8700, 2.3300",
+            "",
+            50,
+            Some("3.0"),
+        ),
     ];
     let mut csv = format!("{HEADER}\n");
     for hour in 0..24 {
@@ -91,7 +98,10 @@ fn the_map_of_a_tiny_network_is_the_reviewed_one() {
     assert_eq!(occupancy[2], None, "arc 3 has no occupancy");
     let mut works = Roadworks::new();
     works
-        .read(Path::new("chantiers.csv"), std::io::Cursor::new(TINY_CHANTIERS))
+        .read(
+            Path::new("chantiers.csv"),
+            std::io::Cursor::new(TINY_CHANTIERS),
+        )
         .unwrap();
     let active = works.rows_active_on(day);
     assert_eq!(active.len(), 1, "CP2 starts in April");
@@ -126,9 +136,16 @@ fn the_map_of_a_tiny_network_is_the_reviewed_one() {
     };
     let svg = map.render();
 
-    assert_eq!(arcs_drawn(&svg), 3, "every arc with a geometry, not the fourth");
+    assert_eq!(
+        arcs_drawn(&svg),
+        3,
+        "every arc with a geometry, not the fourth"
+    );
     assert!(svg.contains("Totem &lt;Rivoli&gt;"), "names are escaped");
-    assert!(svg.contains("class=\"arc o7\""), "42.5 % is in the ≥ 40 % class");
+    assert!(
+        svg.contains("class=\"arc o7\""),
+        "42.5 % is in the ≥ 40 % class"
+    );
     assert!(svg.contains("class=\"arc nd\""), "no occupancy: grey");
     assert!(!svg.contains("<script"));
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
