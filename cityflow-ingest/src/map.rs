@@ -140,18 +140,21 @@ fn path_data(out: &mut String, projection: &Projection, lines: &[Points], close:
         let Some(start) = pixels.next() else {
             continue;
         };
-        let _ = write!(out, "M{} {}", start.0, start.1);
+        out.push('M');
+        push_int(out, start.0);
+        out.push(' ');
+        push_int(out, start.1);
         let (mut at, mut moved) = (start, false);
         for p in pixels {
             if p != at {
                 let (dx, dy) = (p.0 - at.0, p.1 - at.1);
                 out.push(if moved { ' ' } else { 'l' });
-                let _ = write!(out, "{dx}");
+                push_int(out, dx);
                 // A negative number separates itself; a positive one needs a space.
                 if dy >= 0 {
                     out.push(' ');
                 }
-                let _ = write!(out, "{dy}");
+                push_int(out, dy);
                 at = p;
                 moved = true;
             }
@@ -163,6 +166,26 @@ fn path_data(out: &mut String, projection: &Projection, lines: &[Points], close:
             out.push('z');
         }
     }
+}
+
+/// Appends `n` in decimal: the map writes some 20,000 of them, and `write!` costs more than
+/// the rest of the drawing.
+fn push_int(out: &mut String, n: i64) {
+    if n < 0 {
+        out.push('-');
+    }
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = n.unsigned_abs();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(&digits[at..]).expect("ASCII digits"));
 }
 
 /// The point halfway along the first polyline of `lines` (by vertices): where an arc's
@@ -385,6 +408,15 @@ mod tests {
         assert_eq!(class_of(39.9), 6);
         assert_eq!(class_of(40.0), 7);
         assert_eq!(class_of(100.0), 7);
+    }
+
+    #[test]
+    fn integers() {
+        for n in [0i64, 7, -7, 10, 12_345, -1_000_000, i64::MIN + 1, i64::MAX] {
+            let mut s = String::new();
+            push_int(&mut s, n);
+            assert_eq!(s, n.to_string());
+        }
     }
 
     #[test]

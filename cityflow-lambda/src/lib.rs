@@ -85,6 +85,9 @@ pub struct DateResult {
     pub csv: String,
     /// `dynamodb://table/daily_report_D`.
     pub json: String,
+    /// `s3://bucket/maps/daily_map_D.svg`, when the day's map was written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub map: Option<String>,
     /// Why it was skipped or failed; the warnings of its inputs when exported.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -320,8 +323,9 @@ impl Function {
     }
 
     fn exported(&self, export: &DayExport) -> DateResult {
-        let failures: Vec<String> = [&export.csv, &export.json]
+        let failures: Vec<String> = [Some(&export.csv), Some(&export.json), export.map.as_ref()]
             .into_iter()
+            .flatten()
             .filter(|o| !o.ok)
             .map(|o: &TargetOutcome| {
                 format!(
@@ -340,7 +344,10 @@ impl Function {
                 (!export.warnings.is_empty()).then(|| export.warnings.join("; ")),
             ),
         };
-        self.result(export.date, status, reason)
+        DateResult {
+            map: export.map.as_ref().and_then(|m| m.location.clone()),
+            ..self.result(export.date, status, reason)
+        }
     }
 
     fn result(&self, date: NaiveDate, status: Status, reason: Option<String>) -> DateResult {
@@ -358,6 +365,7 @@ impl Function {
                 }
                 _ => format!("{} ({})", self.storage.reports.describe(), report_id(date)),
             },
+            map: None,
             reason,
         }
     }

@@ -183,49 +183,27 @@ pub async fn export_report(
     report: &DailyReport,
     provenance: Option<Provenance>,
 ) -> DayExport {
-    export_report_and_map(storage, report, provenance, None).await
+    export_tables(storage, report, provenance, None).await
 }
 
-/// [`export_report`], then the map of the day (`map`: its SVG) to the maps' sink.
+/// [`export_report`], and the map of the day (`map`: its SVG) to the maps' sink.
 ///
-/// The map is written once the JSON is stored, and only then: a build refused because the
-/// stored report comes from newer inputs writes no map. A map cannot be redrawn from a stored
-/// report (it needs the geometries), so where two builds of a day race, each map carries
-/// the `built_from.newest_modified_ms` of its report, and the HTTP API serves a map only with
-/// the report it belongs to; the map's outcome says `skipped` when a newer report landed
-/// while it was written.
+/// The map is written once the JSON is stored (beside the CSV's check against it), and only
+/// then: a build refused because the stored report comes from newer inputs writes no map. A
+/// map cannot be redrawn from a stored report (it needs the geometries), so where two builds
+/// of a day race, each map carries the `built_from.newest_modified_ms` of its report and the
+/// HTTP API serves a map only with the report it belongs to.
 pub async fn export_report_and_map(
     storage: &Storage,
     report: &DailyReport,
     provenance: Option<Provenance>,
     map: Option<String>,
 ) -> DayExport {
-    let newest_ms = provenance.as_ref().map(|p| p.newest_modified_ms);
-    let mut export = export_tables(storage, report, provenance).await;
-    if let Some(svg) = map {
-        export.map = Some(if export.json.ok && export.json.skipped.is_none() {
-            export_map(storage, report.date, svg, newest_ms).await
-        } else {
-            TargetOutcome::skipped(
-                "svg",
-                csv_backend(storage),
-                storage.maps.describe(),
-                "the report was not stored: no map".to_string(),
-            )
-        });
-    }
-    export
+    export_tables(storage, report, provenance, map).await
 }
 
-/// Writes the map of `date`, then checks that the stored report is still the one it was
-/// drawn for.
-async fn export_map(
-    storage: &Storage,
-    date: NaiveDate,
-    svg: String,
-    newest_ms: Option<i64>,
-) -> TargetOutcome {
-    let (backend, target) = (csv_backend(storage), storage.maps.describe());
+/// Writes the map of `date`.
+async fn export_map(storage: &Storage, date: NaiveDate, svg: String) -> TargetOutcome {
     let written = storage
         .maps
         .put(
@@ -234,36 +212,32 @@ async fn export_map(
             cityflow_ingest::map::MAP_CONTENT_TYPE,
         )
         .await;
-    let location = match written {
-        Ok(location) => location,
-        Err(e) => return TargetOutcome::new("svg", backend, target, Err(e)),
-    };
-    match storage.reports.get(date).await {
-        Ok(stored)
-            if newest_ms.is_some()
-                && stored.built_from.as_ref().map(|p| p.newest_modified_ms) > newest_ms =>
-        {
-            TargetOutcome::skipped(
-                "svg",
-                backend,
-                target,
-                format!(
-                    "a report of {date} built from newer inputs landed while its map was \
-                     written; that build writes its own map"
-                ),
-            )
-        }
-        Ok(_) => TargetOutcome::new("svg", backend, target, Ok(location)),
-        Err(e) => TargetOutcome::new("svg", backend, target, Err(e)),
-    }
+    TargetOutcome::new(
+        "svg",
+        csv_backend(storage),
+        storage.maps.describe(),
+        written,
+    )
 }
 
-/// The CSV and the JSON of [`export_report`].
+/// The map's outcome when the report was not stored (refused or failed): not written.
+fn map_not_written(storage: &Storage, why: &str) -> TargetOutcome {
+    TargetOutcome::skipped(
+        "svg",
+        csv_backend(storage),
+        storage.maps.describe(),
+        format!("the report was not stored ({why}): no map"),
+    )
+}
+
+/// The CSV and the JSON of [`export_report`], and the map when there is one.
 async fn export_tables(
     storage: &Storage,
     report: &DailyReport,
     provenance: Option<Provenance>,
+    map: Option<String>,
 ) -> DayExport {
+    let has_map = map.is_some();
     let (csv_backend, json_backend) = (csv_backend(storage), json_backend(storage));
     let (csv_target, json_target) = (storage.blobs.describe(), storage.reports.describe());
     let mut envelope = StoredReport::new(report.clone(), Timestamp::now());
@@ -275,7 +249,7 @@ async fn export_tables(
         storage.reports.put(&envelope),
         storage.blobs.put_report_csv(report.date, csv.clone())
     );
-    let (csv, json) = match (json_result, csv_result) {
+    let (csv, json, map) = match (json_result, csv_result) {
         (Err(e), _) if e.kind() == ErrorKind::Superseded => {
             let why = e.to_string();
             // Our CSV may have landed over the newer one: put the stored report's back.
@@ -288,26 +262,42 @@ async fn export_tables(
                 ),
                 Err(e) => TargetOutcome::new("csv", csv_backend, csv_target, Err(e)),
             };
+            let map = has_map.then(|| map_not_written(storage, "superseded"));
             (
                 csv,
                 TargetOutcome::skipped("json", json_backend, json_target, why),
+                map,
             )
         }
         (Err(e), csv) => (
             TargetOutcome::new("csv", csv_backend, csv_target, csv),
             TargetOutcome::new("json", json_backend, json_target, Err(e)),
+            has_map.then(|| map_not_written(storage, "its JSON failed")),
         ),
-        (Ok(location), Err(e)) => (
-            TargetOutcome::new("csv", csv_backend, csv_target, Err(e)),
-            TargetOutcome::new("json", json_backend, json_target, Ok(location)),
-        ),
-        (Ok(location), Ok(csv_location)) => {
-            let csv = follow_stored_json(storage, report.date, Some(csv))
-                .await
-                .map(|_| csv_location);
+        (Ok(location), Err(e)) => {
+            let map = match map {
+                Some(svg) => Some(export_map(storage, report.date, svg).await),
+                None => None,
+            };
             (
-                TargetOutcome::new("csv", csv_backend, csv_target, csv),
+                TargetOutcome::new("csv", csv_backend, csv_target, Err(e)),
                 TargetOutcome::new("json", json_backend, json_target, Ok(location)),
+                map,
+            )
+        }
+        (Ok(location), Ok(csv_location)) => {
+            // The map goes out while the CSV is checked against the stored JSON.
+            let (csv, map) =
+                tokio::join!(follow_stored_json(storage, report.date, Some(csv)), async {
+                    match map {
+                        Some(svg) => Some(export_map(storage, report.date, svg).await),
+                        None => None,
+                    }
+                });
+            (
+                TargetOutcome::new("csv", csv_backend, csv_target, csv.map(|_| csv_location)),
+                TargetOutcome::new("json", json_backend, json_target, Ok(location)),
+                map,
             )
         }
     };
@@ -315,7 +305,7 @@ async fn export_tables(
         date: report.date,
         csv,
         json,
-        map: None,
+        map,
         warnings: Vec::new(),
     }
 }
@@ -587,8 +577,27 @@ pub struct BuiltDay {
     pub report: DailyReport,
     pub provenance: Provenance,
     pub warnings: Vec<String>,
-    /// The map of the day (SVG), drawn when the road sections come from raw comptages.
-    pub map: Option<String>,
+    /// Each arc's mean occupancy that day (NaN: none), from the same figures as the report,
+    /// when the road sections come from the raw comptages: what [`BuiltDay::draw_map`]
+    /// colours. Four bytes an arc, not the SVG: a backfill builds every day before it exports
+    /// any.
+    pub occupancy: Option<Vec<f32>>,
+}
+
+impl BuiltDay {
+    /// The map of the day (SVG), when it has one: its arcs from `inputs`' comptages, its top
+    /// 10, and the day's roadworks and bike counters when `inputs` has them raw.
+    pub fn draw_map(&self, inputs: &DayInputs<'_>) -> Option<String> {
+        let read = inputs.comptages?;
+        let occupancy = self.occupancy.as_ref()?;
+        Some(draw_map(
+            read,
+            inputs.raw,
+            &self.report,
+            occupancy,
+            self.provenance.newest_modified_ms,
+        ))
+    }
 }
 
 /// [`build_day`], and the map of the day when the road sections come from the raw comptages
@@ -646,7 +655,12 @@ pub async fn build_day_with_map(inputs: &DayInputs<'_>, date: NaiveDate) -> Resu
         })
         .await
         .map_err(|e| Error::backend("ingestion", "building a report failed", e))?;
-        road_occupancy = Some(occupancy);
+        road_occupancy = Some(
+            occupancy
+                .into_iter()
+                .map(|o| o.map_or(f32::NAN, |o| o as f32))
+                .collect::<Vec<f32>>(),
+        );
         report
     } else if let Some(metrics) = inputs.metrics {
         let mut kinds = vec![MetricsKind::Comptages];
@@ -696,21 +710,11 @@ pub async fn build_day_with_map(inputs: &DayInputs<'_>, date: NaiveDate) -> Resu
     }
     let mut provenance = Provenance::of(versions);
     provenance.sections = origins;
-    let map = match (raw_road, road_occupancy) {
-        (Some(read), Some(occupancy)) => Some(draw_map(
-            read,
-            inputs.raw,
-            &report,
-            &occupancy,
-            provenance.newest_modified_ms,
-        )),
-        _ => None,
-    };
     Ok(BuiltDay {
         report,
         provenance,
         warnings,
-        map,
+        occupancy: road_occupancy,
     })
 }
 
@@ -720,7 +724,7 @@ fn draw_map(
     read: &ComptagesRead,
     raw: &RawSections,
     report: &DailyReport,
-    occupancy: &[Option<f64>],
+    occupancy: &[f32],
     built_from_ms: i64,
 ) -> String {
     use cityflow_ingest::map::{DayMap, MapCounter, MapRoadwork};
@@ -748,7 +752,12 @@ fn draw_map(
         .unwrap_or_default();
     DayMap {
         date: Some(date),
-        arcs: read.ingested.map_arcs(occupancy),
+        arcs: read.ingested.map_arcs(
+            &occupancy
+                .iter()
+                .map(|o| (!o.is_nan()).then_some(f64::from(*o)))
+                .collect::<Vec<_>>(),
+        ),
         top: report
             .top_10_troncons_frequentes
             .iter()
@@ -860,12 +869,14 @@ pub async fn export_days(
     let done: Vec<(DayExport, Option<(Evolution, Provenance)>)> = stream::iter(built)
         .map(|(date, built)| async move {
             let (export, evolution) = match built {
-                Ok(BuiltDay {
-                    mut report,
-                    provenance,
-                    mut warnings,
-                    map,
-                }) => {
+                Ok(built) => {
+                    let map = built.draw_map(inputs);
+                    let BuiltDay {
+                        mut report,
+                        provenance,
+                        mut warnings,
+                        ..
+                    } = built;
                     let kept = provenance.clone();
                     warnings.extend(
                         history
