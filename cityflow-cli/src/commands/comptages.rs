@@ -296,7 +296,11 @@ pub async fn generate(ctx: &Context, args: GenerateArgs) -> Result<u8, Failure> 
             let map = e
                 .map
                 .as_ref()
-                .map(|m| format!("  CARTE {}", shown(m)))
+                .map(|m| match (&m.location, &m.skipped) {
+                    // Not a newer build's: the report itself was not stored.
+                    (None, Some(_)) => "  CARTE non écrite (rapport JSON non stocké)".to_string(),
+                    _ => format!("  CARTE {}", shown(m)),
+                })
                 .unwrap_or_default();
             println!(
                 "{} {}  CSV {}  JSON {}{map}",
@@ -328,7 +332,7 @@ pub async fn generate(ctx: &Context, args: GenerateArgs) -> Result<u8, Failure> 
         if maps > 0 {
             let maps_ok = exports
                 .iter()
-                .filter(|e| e.map.as_ref().is_some_and(|m| m.ok))
+                .filter(|e| e.map.as_ref().is_some_and(|m| m.location.is_some()))
                 .count();
             println!(
                 "   - cartes : {} ({maps_ok}/{maps} ✓)",

@@ -14,8 +14,8 @@ its environment, and says what must come out of it:
 - `stderr`: for exit codes 1 and 2, a text the error must contain; for exit 2 the error is
   one line on stderr;
 - `counted`: for exit 0, `stats` fields of the `--json` summary that must be at least these;
-- `exported`: how many files `output/reports/` must hold afterwards (0: nothing exported,
-  not even partly).
+- `exported`: how many files `output/` must hold afterwards (0: nothing exported, not even
+  partly; a day from raw comptages has its CSV, its JSON and its map).
 
 Placeholders in `args` and `env`: `{corpus}` is this directory, `{examples}` the example
 metrics, `{work}` the run's directory (where `prepare` made runtime-only inputs: a 10 MB line,
@@ -138,8 +138,8 @@ def counted(name, why, file, counts, prepare=None):
             "prepare": prepare,
             "exit": 0,
             "counted": counts,
-            # The one valid day: its CSV and its JSON.
-            "exported": 2,
+            # The one valid day: its CSV, its JSON and its map.
+            "exported": 3,
         }
     )
 
