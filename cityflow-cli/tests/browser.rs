@@ -1,6 +1,7 @@
 //! The pages in a real browser: Debian's Chromium, headless, loads the dashboard, a report
 //! page and the map of its day from `cityflow serve`, over 30 simulated days of raw data
-//! (road counts on 200 arcs, bike counters, roadworks) exported by the normal pipeline.
+//! (road counts on 200 arcs, bike counters, weather, roadworks) exported by the normal
+//! pipeline.
 //!
 //! - The DOM Chromium built holds the charts, the top arc's name and the embedded map.
 //! - axe-core (pinned, from npm: `scripts/node-tools`) finds no violation on either page.
@@ -238,7 +239,8 @@ axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a
     (serde_json::from_str(&text).unwrap(), passes)
 }
 
-/// 30 simulated days of road counts (200 arcs), bike counters and roadworks, exported.
+/// 30 simulated days of road counts (200 arcs), bike counters, weather and roadworks,
+/// exported.
 fn export_simulated_month(dir: &Path) {
     let run = |args: &[&str]| {
         cityflow(dir, &[]).args(args).assert().success();
@@ -260,7 +262,12 @@ fn export_simulated_month(dir: &Path) {
     run(&with_period(
         &["simulate", "chantiers"],
         &period,
-        &["--count", "40", "--out", "chantiers.csv"],
+        &["--count", "12", "--out", "chantiers.csv"],
+    ));
+    run(&with_period(
+        &["simulate", "weather"],
+        &period,
+        &["--out", "weather.json"],
     ));
     run(&[
         "report",
@@ -269,6 +276,8 @@ fn export_simulated_month(dir: &Path) {
         "comptages.csv.gz",
         "--bikes",
         "bikes.json",
+        "--weather",
+        "weather.json",
         "--chantiers",
         "chantiers.csv",
         "--all",
