@@ -197,6 +197,56 @@ fn sigkill_during_a_large_export_never_leaves_a_partial_file() {
         killed > 0,
         "no run was interrupted: the test proved nothing"
     );
+
+    // What the killed runs left: staging files. Aged past the longest write (their writers
+    // are gone), the next run removes them; a young one, or one of a running process,
+    // stays.
+    let reports = dir.path().join("output/reports");
+    let staging = || -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(&reports)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with('.') && n.ends_with(".cityflow-tmp"))
+            })
+            .collect()
+    };
+    let mut left = staging();
+    eprintln!(
+        "{} staging file(s) left by {killed} killed runs",
+        left.len()
+    );
+    // The kills do not always land inside a write: one more, as a killed run leaves it (its
+    // process gone: a child that ran and exited).
+    let gone = std::process::Command::new("true")
+        .spawn()
+        .and_then(|mut c| c.wait().map(|_| c.id()))
+        .unwrap();
+    let stale = reports.join(format!(
+        ".daily_report_2026-03-10.json.{gone}.0.cityflow-tmp"
+    ));
+    std::fs::write(&stale, b"half a report").unwrap();
+    left.push(stale);
+    let two_hours_ago = std::time::SystemTime::now() - Duration::from_secs(7200);
+    for file in &left {
+        std::fs::File::options()
+            .write(true)
+            .open(file)
+            .unwrap()
+            .set_modified(two_hours_ago)
+            .unwrap();
+    }
+    // A young one of a killed writer: not touched (the age condition).
+    let young = reports.join(".daily_report_2026-03-09.csv.4194303.0.cityflow-tmp");
+    std::fs::write(&young, b"being written").unwrap();
+    assert!(run().status().unwrap().success());
+    assert_eq!(
+        staging(),
+        vec![young],
+        "the stale staging files are gone, the young one stays"
+    );
 }
 
 #[test]
