@@ -302,6 +302,37 @@ pub async fn report_store_suite(store: &dyn ReportStore) {
 
     version_follows_writes(store).await;
     newer_inputs_win(store).await;
+    a_large_report_round_trips(store).await;
+}
+
+/// A report of 17 MB (over MongoDB's 16 MB document limit and DynamoDB's 400 KB item
+/// limit) round-trips exactly: each backend stores it as it must (compressed where its
+/// limit requires).
+async fn a_large_report_round_trips(store: &dyn ReportStore) {
+    let name = store.describe();
+    let d = day("2031-03-01");
+    let mut large = stored(d, 7);
+    // Real reports grow by their roadworks and alerts: many similar entries, which compress
+    // well.
+    let roadwork = large.report.chantiers_actifs[0].clone();
+    large.report.chantiers_actifs = (0..60_000)
+        .map(|i| crate::Roadwork {
+            identifiant: format!("CP{i:07}-{}", "travaux de voirie, rue de Rivoli ".repeat(8)),
+            ..roadwork.clone()
+        })
+        .collect();
+    let json = serde_json::to_vec(&large.report).unwrap().len();
+    assert!(json > 17_000_000, "the report is over 16 MB ({json} bytes)");
+    store
+        .put(&large)
+        .await
+        .unwrap_or_else(|e| panic!("[{name}] a {json}-byte report must be stored: {e}"));
+    let back = store.get(d).await.expect("get of the large report");
+    assert!(
+        back == large,
+        "[{name}] the large report must round-trip equal"
+    );
+    store.delete(d).await.unwrap();
 }
 
 /// A store's version token, when it has one, changes with every write of the date.

@@ -18,6 +18,10 @@ use crate::retry::with_retries;
 /// MongoDB's limit on one document.
 const MAX_DOCUMENT_BYTES: u64 = 16 * 1024 * 1024;
 
+/// The field holding the gzip-compressed JSON of a report too large for a plain document
+/// (then `report` is absent).
+const REPORT_GZ: &str = "report_gz";
+
 /// The two unique indexes of the collection, by name.
 const INDEXES: [(&str, &str); 2] = [("date_unique", "date"), ("report_id_unique", "report_id")];
 
@@ -190,6 +194,71 @@ impl MongoReportStore {
     }
 }
 
+impl MongoReportStore {
+    /// `document` with its `report` replaced by [`REPORT_GZ`]: the report's JSON, gzipped.
+    /// Also returns the compressed bytes' length.
+    fn compressed(
+        &self,
+        stored: &StoredReport,
+        mut document: Document,
+    ) -> Result<(Document, usize)> {
+        use std::io::Write;
+        let backend = |message: String| Error::Backend {
+            target: self.target(),
+            message,
+            source: None,
+        };
+        let json = serde_json::to_vec(&stored.report).map_err(|e| {
+            backend(format!(
+                "cannot serialize the report for {}: {e}",
+                stored.date
+            ))
+        })?;
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder
+            .write_all(&json)
+            .and_then(|()| encoder.finish())
+            .map(|gz| {
+                let length = gz.len();
+                document.remove("report");
+                document.insert(
+                    REPORT_GZ,
+                    bson::Binary {
+                        subtype: bson::spec::BinarySubtype::Generic,
+                        bytes: gz,
+                    },
+                );
+                (document, length)
+            })
+            .map_err(|e| {
+                backend(format!(
+                    "cannot compress the report for {}: {e}",
+                    stored.date
+                ))
+            })
+    }
+
+    /// The `report` of a document stored with [`REPORT_GZ`], as BSON.
+    fn decompressed(&self, date: NaiveDate, gz: bson::Bson) -> Result<bson::Bson> {
+        use std::io::Read;
+        let invalid = |why: String| Error::Backend {
+            target: self.target(),
+            message: format!("the document for {date} holds an unreadable {REPORT_GZ}: {why}"),
+            source: None,
+        };
+        let bson::Bson::Binary(binary) = gz else {
+            return Err(invalid("not binary data".into()));
+        };
+        let mut json = Vec::new();
+        flate2::read::GzDecoder::new(binary.bytes.as_slice())
+            .read_to_end(&mut json)
+            .map_err(|e| invalid(e.to_string()))?;
+        let report: cityflow_core::DailyReport =
+            serde_json::from_slice(&json).map_err(|e| invalid(e.to_string()))?;
+        bson::to_bson(&report).map_err(|e| invalid(e.to_string()))
+    }
+}
+
 fn date_key(date: NaiveDate) -> String {
     date.format("%Y-%m-%d").to_string()
 }
@@ -203,16 +272,39 @@ impl ReportStore for MongoReportStore {
             message: format!("cannot convert the report for {} to BSON: {e}", report.date),
             source: None,
         })?;
-        // Refuse before sending: the server would cut the connection or answer cryptically.
-        let size = bson::to_vec(&document).map(|v| v.len() as u64).unwrap_or(0);
-        if size > MAX_DOCUMENT_BYTES {
-            return Err(Error::TooLarge {
-                target: self.target(),
-                what: format!("the report for {}", report.date),
+        // Over the limit, the report goes gzip-compressed in a BinData field; still over it,
+        // it is refused before sending (the server would cut the connection or answer
+        // cryptically).
+        // (The BSON library refuses some values over 16 MB outright: that is over the limit too.)
+        let size = bson::to_vec(&document)
+            .map(|v| v.len() as u64)
+            .unwrap_or(u64::MAX);
+        let document = if size > MAX_DOCUMENT_BYTES {
+            let (compressed, gz_bytes) = self.compressed(report, document)?;
+            let compressed_size = bson::to_vec(&compressed)
+                .map(|v| v.len() as u64)
+                .unwrap_or(gz_bytes as u64);
+            if compressed_size > MAX_DOCUMENT_BYTES {
+                return Err(Error::TooLarge {
+                    target: self.target(),
+                    what: format!(
+                        "the report for {} (even gzip-compressed: {compressed_size} bytes)",
+                        report.date
+                    ),
+                    size,
+                    limit: MAX_DOCUMENT_BYTES,
+                });
+            }
+            tracing::info!(
+                date = %report.date,
                 size,
-                limit: MAX_DOCUMENT_BYTES,
-            });
-        }
+                compressed_size,
+                "report over 16 MB stored gzip-compressed"
+            );
+            compressed
+        } else {
+            document
+        };
         let coll = self.collection().await?;
         // Newer inputs win, as a condition of the write: the filter matches the day's document
         // only when it was not built from newer inputs. When it was, the upsert inserts, the
@@ -266,8 +358,12 @@ impl ReportStore for MongoReportStore {
                 coll.find_one(doc! { "date": date_key(date) })
             })
             .await?;
-        let document =
+        let mut document =
             found.ok_or_else(|| Error::not_found(self.describe(), format!("report for {date}")))?;
+        if let Some(gz) = document.remove(REPORT_GZ) {
+            let report = self.decompressed(date, gz)?;
+            document.insert("report", report);
+        }
         bson::from_document(document).map_err(|e| Error::Backend {
             target: self.target(),
             message: format!("the document for {date} is not a valid stored report: {e}"),

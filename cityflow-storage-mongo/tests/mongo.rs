@@ -175,19 +175,65 @@ async fn an_unreachable_server_fails_fast_and_clearly() {
     assert!(elapsed < Duration::from_secs(10), "took {elapsed:?}");
 }
 
-/// Over 16 MB: refused before sending, with the size. Needs no server.
+/// Over 16 MB even compressed: refused before sending, with the size. Needs no server.
 #[tokio::test]
-async fn a_report_over_16_mb_is_too_large() {
+async fn a_report_over_16_mb_even_compressed_is_too_large() {
     let store = MongoReportStore::new(MongoConfig::new("mongodb://127.0.0.1:9/", "cityflow"));
     let date = "2025-11-04".parse().unwrap();
     let mut report = sample_report(date, 1);
-    report.top_10_troncons_frequentes[0].libelle = "x".repeat(17 * 1024 * 1024);
+    // 30 MB of printable characters drawn at random: gzip cannot bring them under 16 MB.
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    report.top_10_troncons_frequentes[0].libelle = (0..30 * 1024 * 1024)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            char::from(b'!' + (state >> 32) as u8 % 94)
+        })
+        .collect();
     let err = store
         .put(&StoredReport::new(report, Timestamp::now()))
         .await
         .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::TooLarge);
+    assert_eq!(err.kind(), ErrorKind::TooLarge, "{err}");
     let msg = err.to_string();
     assert!(msg.contains("16777216"), "{msg}");
     assert!(msg.contains("report for 2025-11-04"), "{msg}");
+    assert!(msg.contains("even gzip-compressed"), "{msg}");
+}
+
+/// Over 16 MB, compressible: stored gzip-compressed in a BinData field, read back equal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_over_16_mb_is_stored_compressed_and_read_back_equal() {
+    let Some(url) = endpoint(&MONGODB).await else {
+        return;
+    };
+    let config = MongoConfig::new(&url, unique_name("cityflow-test"));
+    let store = MongoReportStore::new(config.clone());
+    let date = "2025-11-04".parse().unwrap();
+    let mut report = sample_report(date, 3);
+    report.top_10_troncons_frequentes[0].libelle = "Quai des Célestins ".repeat(1_000_000);
+    let stored = StoredReport::new(report, Timestamp::now());
+    store.put(&stored).await.unwrap();
+    assert!(store.get(date).await.unwrap() == stored, "read back equal");
+    let client = mongodb::Client::with_uri_str(&url).await.unwrap();
+    let raw: Document = client
+        .database(&config.database)
+        .collection::<Document>("reports")
+        .find_one(doc! {"date": "2025-11-04"})
+        .await
+        .unwrap()
+        .expect("the document");
+    assert!(raw.get("report").is_none(), "no plain report beside it");
+    assert!(
+        matches!(raw.get("report_gz"), Some(Bson::Binary(_))),
+        "BinData"
+    );
+    assert_eq!(raw.get_str("report_id").unwrap(), "daily_report_2025-11-04");
+    // Replaced by a small one: plain again, one document.
+    let small = StoredReport::new(sample_report(date, 4), Timestamp::now());
+    store.put(&small).await.unwrap();
+    assert_eq!(store.get(date).await.unwrap(), small);
+    assert_eq!(store.count_documents_for(date).await.unwrap(), 1);
+    store.drop_database().await.unwrap();
 }
