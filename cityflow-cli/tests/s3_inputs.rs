@@ -629,3 +629,88 @@ fn the_old_raw_layout_in_s3_in_local_and_aws_modes() {
         text(&out.stderr)
     );
 }
+
+/// S3 answering `AccessDenied` (a bucket policy, a role without the permission: here the
+/// fault proxy answers every request as S3 does then): on write and on read, exit 1, a
+/// message naming the bucket and the denied action, and nothing half-written.
+#[test]
+fn s3_access_denied_on_write_and_on_read_names_the_bucket_and_the_action() {
+    let Some(aws) = Aws::new() else { return };
+    aws.upload("metrics/placeholder.txt", b"the bucket exists".to_vec());
+    let proxy = FaultProxy::start(aws.s3.trim_start_matches("http://"));
+    proxy.set_mode(Mode::DenyS3);
+    let vars = vec![
+        ("AWS_ENDPOINT_URL_S3", proxy.http_url()),
+        ("AWS_ACCESS_KEY_ID", "test".into()),
+        ("AWS_SECRET_ACCESS_KEY", "test-secret".into()),
+        ("S3_REPORTS_BUCKET", aws.bucket.clone()),
+        ("LOG_LEVEL", "warn".into()),
+    ];
+    let examples = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/metrics");
+
+    // Write: the CSV to S3, the JSON to files.
+    let dir = tempfile::tempdir().unwrap();
+    let mut write_vars = vars.clone();
+    write_vars.push(("USE_S3", "true".into()));
+    let out = run(
+        dir.path(),
+        &write_vars,
+        &[
+            "report",
+            "generate",
+            "--date",
+            "2026-03-10",
+            "--metrics-dir",
+            examples.to_str().unwrap(),
+        ],
+    );
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    let said = format!("{stdout}{stderr}");
+    for expected in [
+        aws.bucket.as_str(),
+        "AccessDenied",
+        "s3:PutObject",
+        "reports/daily_report_2026-03-10.csv",
+    ] {
+        assert!(said.contains(expected), "{expected:?} in:\n{said}");
+    }
+    assert!(!said.contains("test-secret"), "{said}");
+    assert!(proxy.refused() > 0, "the requests went through the proxy");
+    // Nothing half-written: S3 itself (not through the proxy) holds no report; the JSON,
+    // another target, was written whole.
+    let reports = {
+        let mut config = aws.config();
+        config.s3_prefix = "reports".into();
+        let sink = S3BlobSink::new(config);
+        tokio::runtime::Runtime::new()
+            .unwrap()
+            .block_on(async { sink.list("").await.unwrap() })
+    };
+    assert!(reports.is_empty(), "{reports:?}");
+    let json = dir
+        .path()
+        .join("output/reports/daily_report_2026-03-10.json");
+    serde_json::from_slice::<StoredReport>(&std::fs::read(json).unwrap()).unwrap();
+
+    // Read: the metrics from the bucket; nothing is exported.
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(
+        dir.path(),
+        &vars,
+        &[
+            "report",
+            "generate",
+            "--date",
+            "2026-03-10",
+            "--metrics-dir",
+            &format!("s3://{}/metrics", aws.bucket),
+        ],
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    for expected in [aws.bucket.as_str(), "AccessDenied", "s3:GetObject"] {
+        assert!(stderr.contains(expected), "{expected:?} in:\n{stderr}");
+    }
+    assert!(files_under(dir.path()).is_empty(), "nothing exported");
+}

@@ -91,13 +91,13 @@ impl BlobSink for S3BlobSink {
             .body(ByteStream::from(bytes))
             .send()
             .await
-            .map_err(|e| self.error(e, &format!("write {object_key}")))?;
+            .map_err(|e| self.error(e, &format!("write {object_key} (s3:PutObject)")))?;
         Ok(self.location(key))
     }
 
     async fn get(&self, key: &BlobKey) -> Result<Bytes> {
         let object_key = self.object_key(key.as_str());
-        let what = format!("read {object_key}");
+        let what = format!("read {object_key} (s3:GetObject)");
         let output = match self
             .client()
             .await
@@ -145,7 +145,7 @@ impl BlobSink for S3BlobSink {
                 .set_continuation_token(token.take())
                 .send()
                 .await
-                .map_err(|e| self.error(e, &format!("list {full_prefix}")))?;
+                .map_err(|e| self.error(e, &format!("list {full_prefix} (s3:ListBucket)")))?;
             for object in page.contents() {
                 if let Some(k) = object.key().and_then(|k| k.strip_prefix(&strip)) {
                     // Objects written by others may not be valid keys for us: skip them.
@@ -172,7 +172,7 @@ impl BlobSink for S3BlobSink {
             .key(&object_key)
             .send()
             .await
-            .map_err(|e| self.error(e, &format!("delete {object_key}")))?;
+            .map_err(|e| self.error(e, &format!("delete {object_key} (s3:DeleteObject)")))?;
         Ok(())
     }
 

@@ -35,10 +35,11 @@ const CREDENTIAL_CODES: &[&str] = &[
     "InvalidSignatureException",
     "ExpiredToken",
     "ExpiredTokenException",
-    "AccessDenied",
-    "AccessDeniedException",
     "MissingAuthenticationTokenException",
 ];
+
+/// Error codes saying the credentials are fine but a policy forbids the action.
+const DENIED_CODES: &[&str] = &["AccessDenied", "AccessDeniedException", "AllAccessDisabled"];
 
 impl Failing<'_> {
     pub(crate) fn scrub(&self, text: String) -> String {
@@ -92,6 +93,15 @@ impl Failing<'_> {
                 let code = e.code().unwrap_or("");
                 if TRANSIENT_CODES.contains(&code) {
                     unavailable(format!("{code} while trying to {what}"))
+                } else if DENIED_CODES.contains(&code) {
+                    // `what` names the action (`write reports/… (s3:PutObject)`).
+                    Error::config(
+                        target.clone(),
+                        format!(
+                            "access denied ({code}) while trying to {what}: the role or user \
+                             running cityflow needs that permission"
+                        ),
+                    )
                 } else if CREDENTIAL_CODES.contains(&code) {
                     Error::config(
                         "AWS credentials",

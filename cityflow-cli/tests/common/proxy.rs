@@ -26,6 +26,8 @@ pub enum Mode {
     /// Forward the next `connections` connections but cut each once `bytes` bytes have come
     /// back from the server (a download dropped mid-way), then forward.
     CutAfter { bytes: usize, connections: usize },
+    /// Answer every request as S3 does when a policy forbids it: 403 `AccessDenied`.
+    DenyS3,
 }
 
 struct State {
@@ -106,6 +108,11 @@ impl FaultProxy {
                             st.held.push(client);
                             continue;
                         }
+                        Mode::DenyS3 => {
+                            refused.fetch_add(1, Ordering::SeqCst);
+                            std::thread::spawn(move || deny_s3(client));
+                            continue;
+                        }
                     };
                     if !forward {
                         refused.fetch_add(1, Ordering::SeqCst);
@@ -180,6 +187,37 @@ impl Drop for FaultProxy {
         self.set_mode(Mode::Refuse);
         if let Some(h) = self.accept_loop.take() {
             let _ = h.join();
+        }
+    }
+}
+
+/// Reads requests on `client` and answers each with S3's 403 `AccessDenied`, until the client
+/// closes. A request's body is read until the client pauses (its length is not parsed: the
+/// SDK may send it chunked), so that the answer comes after the request as a server's would.
+fn deny_s3(mut client: TcpStream) {
+    const BODY: &str =
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>AccessDenied</Code>\
+        <Message>Access Denied</Message><RequestId>CITYFLOWTEST</RequestId></Error>";
+    let _ = client.set_read_timeout(Some(Duration::from_millis(200)));
+    let mut buf = [0u8; 64 * 1024];
+    loop {
+        let mut got = 0;
+        loop {
+            match client.read(&mut buf) {
+                Ok(0) => return,
+                Ok(n) => got += n,
+                // A pause: the request is in.
+                Err(_) if got > 0 => break,
+                Err(_) => return,
+            }
+        }
+        let answer = format!(
+            "HTTP/1.1 403 Forbidden\r\nContent-Type: application/xml\r\nx-amz-request-id: CITYFLOWTEST\r\n\
+             Content-Length: {}\r\n\r\n{BODY}",
+            BODY.len()
+        );
+        if client.write_all(answer.as_bytes()).is_err() {
+            return;
         }
     }
 }
