@@ -17,3 +17,4 @@ DEBIAN_MIRROR="http://deb.debian.org/debian"
 REMARK_CLI_VERSION="12.0.1"               # remark-cli: runs remark-validate-links
 REMARK_VALIDATE_LINKS_VERSION="13.1.0"    # every relative link and heading anchor resolves
 AXE_CORE_VERSION="4.14.1"                 # axe-core: the accessibility rules run in Chromium
+ASL_VALIDATOR_VERSION="4.0.0"             # asl-validator: the backfill state machine's definition

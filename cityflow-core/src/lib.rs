@@ -48,6 +48,6 @@ pub use model::{
 };
 pub use render::render_csv;
 pub use store::{
-    BlobKey, BlobSink, BlobSinkExt, DateRange, InputData, InputLocation, InputSource, InputStream,
-    ListedInput, ReportStore, ReportStoreExt, SetupAction, CSV_CONTENT_TYPE,
+    months_of, BlobKey, BlobSink, BlobSinkExt, DateRange, InputData, InputLocation, InputSource,
+    InputStream, ListedInput, ReportStore, ReportStoreExt, SetupAction, CSV_CONTENT_TYPE,
 };

@@ -23,6 +23,29 @@ pub struct DateRange {
     pub to: Option<NaiveDate>,
 }
 
+/// The calendar months of `from..=to`, each cut to the range: `(first day, last day)`, in
+/// order; every day of the range is in exactly one. How a long backfill is fanned out (one
+/// invocation a month). Empty when `from > to`.
+pub fn months_of(from: NaiveDate, to: NaiveDate) -> Vec<(NaiveDate, NaiveDate)> {
+    use chrono::{Datelike, Months};
+    let mut months = Vec::new();
+    let mut start = from;
+    while start <= to {
+        let first_of_month = start.with_day(1).expect("day 1 exists");
+        let last_of_month = first_of_month
+            .checked_add_months(Months::new(1))
+            .and_then(|next| next.pred_opt())
+            .unwrap_or(NaiveDate::MAX);
+        let end = last_of_month.min(to);
+        months.push((start, end));
+        match end.succ_opt() {
+            Some(next) => start = next,
+            None => break,
+        }
+    }
+    months
+}
+
 impl DateRange {
     /// Every date.
     pub const ALL: DateRange = DateRange {
@@ -422,6 +445,64 @@ impl AsRef<str> for BlobKey {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn months_cover_every_day_once_cut_at_their_real_ends() {
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        assert_eq!(
+            months_of(d("2024-01-15"), d("2024-03-02")),
+            vec![
+                (d("2024-01-15"), d("2024-01-31")),
+                (d("2024-02-01"), d("2024-02-29")),
+                (d("2024-03-01"), d("2024-03-02")),
+            ],
+            "2024 is a leap year"
+        );
+        assert_eq!(
+            months_of(d("2023-02-01"), d("2023-02-28")),
+            vec![(d("2023-02-01"), d("2023-02-28"))]
+        );
+        assert_eq!(
+            months_of(d("2100-02-10"), d("2100-03-01"))[0].1,
+            d("2100-02-28"),
+            "2100 is not a leap year"
+        );
+        assert_eq!(
+            months_of(d("2000-02-10"), d("2000-03-01"))[0].1,
+            d("2000-02-29"),
+            "2000 is"
+        );
+        assert_eq!(
+            months_of(d("2025-06-07"), d("2025-06-07")),
+            vec![(d("2025-06-07"), d("2025-06-07"))]
+        );
+        assert!(months_of(d("2025-06-08"), d("2025-06-07")).is_empty());
+        // Ten years and more, from odd ends: every day exactly once, in order, each piece
+        // within one calendar month and at most 31 days.
+        for (from, to) in [
+            ("2015-12-31", "2026-01-01"),
+            ("2016-02-29", "2024-02-29"),
+            ("1999-11-30", "2001-03-01"),
+        ] {
+            let (from, to) = (d(from), d(to));
+            let months = months_of(from, to);
+            let days: Vec<NaiveDate> = months
+                .iter()
+                .flat_map(|(a, b)| a.iter_days().take_while(move |x| x <= b))
+                .collect();
+            let expected: Vec<NaiveDate> = from.iter_days().take_while(|x| *x <= to).collect();
+            assert_eq!(days, expected);
+            for (a, b) in &months {
+                use chrono::Datelike;
+                assert_eq!(
+                    (a.year(), a.month()),
+                    (b.year(), b.month()),
+                    "{a}..{b} in one month"
+                );
+                assert!((*b - *a).num_days() < 31);
+            }
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -16,6 +16,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod backfill;
 pub mod event;
 
 use std::sync::Arc;

@@ -34,6 +34,16 @@ async fn serve() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let span = tracing::info_span!("invocation", request_id = %event.context.request_id);
         async move {
+            // The backfill state machine's planning and summing steps: pure, no store.
+            if let Some(answer) = cityflow_lambda::backfill::answer(&event.payload) {
+                return answer.map_err(|e| {
+                    tracing::error!("{e}");
+                    Diagnostic {
+                        error_type: "BadEvent".into(),
+                        error_message: e.to_string(),
+                    }
+                });
+            }
             match function.handle(&event.payload).await {
                 Ok(summary) => {
                     tracing::info!(dates = summary.dates.len(), "done");
