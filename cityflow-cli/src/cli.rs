@@ -40,6 +40,27 @@ pub enum Command {
     Comptages(ComptagesCommand),
     /// Serve the stored reports over HTTP: JSON API, CSV, pages (see the README's "HTTP API").
     Serve(ServeArgs),
+    /// A backfill of any length on AWS: prints the command that starts the stack's
+    /// CityflowBackfill state machine over `--from`..`--to` (one invocation a month).
+    Backfill(BackfillArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BackfillArgs {
+    /// First day (YYYY-MM-DD).
+    #[arg(long)]
+    pub from: String,
+    /// Last day (YYYY-MM-DD), inclusive.
+    #[arg(long)]
+    pub to: String,
+    /// On AWS, through the deployed state machine (the only way this command runs; locally,
+    /// `report generate --from --to` backfills).
+    #[arg(long)]
+    pub aws: bool,
+    /// The state machine's ARN: the stack's `BackfillStateMachineArn` output [default:
+    /// CITYFLOW_BACKFILL_STATE_MACHINE].
+    #[arg(long, value_name = "ARN")]
+    pub state_machine: Option<String>,
 }
 
 #[derive(Debug, Args)]

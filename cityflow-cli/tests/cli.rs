@@ -549,3 +549,68 @@ fn a_closed_stdout_ends_the_command_quietly() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn backfill_on_aws_prints_the_state_machine_execution_for_any_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let arn = "arn:aws:states:eu-west-3:123456789012:stateMachine:cityflow-backfill";
+    let out = common::cityflow(dir.path(), &[("CITYFLOW_BACKFILL_STATE_MACHINE", arn)])
+        .args([
+            "--json",
+            "backfill",
+            "--aws",
+            "--from",
+            "2016-01-15",
+            "--to",
+            "2026-01-14",
+        ])
+        .assert()
+        .success();
+    let answer: serde_json::Value = serde_json::from_str(&common::stdout_of(&out)).unwrap();
+    assert_eq!(answer["days"], 3653);
+    assert_eq!(
+        answer["months"], 121,
+        "ten years from mid-month: 121 pieces"
+    );
+    let command = answer["command"].as_str().unwrap();
+    assert!(command.starts_with(&format!(
+        "aws stepfunctions start-execution --state-machine-arn {arn} "
+    )));
+    assert!(command.ends_with("--input '{\"from\":\"2016-01-15\",\"to\":\"2026-01-14\"}'"));
+
+    for (args, says) in [
+        (
+            vec!["backfill", "--from", "2016-01-01", "--to", "2016-12-31"],
+            "--aws",
+        ),
+        (
+            vec![
+                "backfill",
+                "--aws",
+                "--from",
+                "2017-01-01",
+                "--to",
+                "2016-12-31",
+            ],
+            "after",
+        ),
+        (
+            vec![
+                "backfill",
+                "--aws",
+                "--from",
+                "2016-02-30",
+                "--to",
+                "2016-12-31",
+            ],
+            "--from",
+        ),
+    ] {
+        let out = common::cityflow(dir.path(), &[])
+            .args(&args)
+            .assert()
+            .code(2);
+        assert!(common::stderr_of(&out).contains(says), "{args:?}");
+    }
+    assert!(common::files_under(dir.path()).is_empty(), "writes nothing");
+}

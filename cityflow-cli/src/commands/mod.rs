@@ -1,5 +1,6 @@
 //! One module per command; each returns the exit code or a [`Failure`].
 
+mod backfill;
 mod comptages;
 mod env;
 mod generate;
@@ -51,6 +52,7 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Report(ReportCommand::Show(args)) => show::run(&ctx, args).await,
         Command::Report(ReportCommand::List(args)) => list::run(&ctx, args).await,
         Command::Serve(args) => serve::run(&ctx, args).await,
+        Command::Backfill(args) => backfill::run(&ctx, args),
     }
 }
 
