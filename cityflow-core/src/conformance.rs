@@ -19,7 +19,9 @@ use std::sync::Arc;
 use crate::error::ErrorKind;
 use crate::evolution::{PastWeek, WeekFigures};
 use crate::model::*;
-use crate::store::{BlobKey, BlobSink, DateRange, ReportStore, CSV_CONTENT_TYPE};
+use crate::store::{
+    BlobKey, BlobSink, DateRange, ReportStore, ReportStoreExt, SummaryQuery, CSV_CONTENT_TYPE,
+};
 
 /// The endpoint of a test server, read from the environment variable `var`.
 ///
@@ -301,6 +303,7 @@ pub async fn report_store_suite(store: &dyn ReportStore) {
     assert!(store.list(DateRange::ALL).await.unwrap().is_empty());
 
     version_follows_writes(store).await;
+    summaries_follow_the_reports(store).await;
     newer_inputs_win(store).await;
     a_large_report_round_trips(store).await;
 }
@@ -333,6 +336,141 @@ async fn a_large_report_round_trips(store: &dyn ReportStore) {
         "[{name}] the large report must round-trip equal"
     );
     store.delete(d).await.unwrap();
+}
+
+/// The summaries of `from..=to`, oldest first, in one page.
+async fn summaries_of(
+    store: &dyn ReportStore,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Vec<ReportSummary> {
+    let range = DateRange::new(Some(from), Some(to)).expect("valid range");
+    store
+        .summaries(SummaryQuery::oldest_first(range, 1000))
+        .await
+        .unwrap_or_else(|e| panic!("[{}] summaries: {e}", store.describe()))
+}
+
+/// The summary index says what the reports do: written with each report, replaced with it,
+/// removed with it, in date order both ways, by pages, across years.
+async fn summaries_follow_the_reports(store: &dyn ReportStore) {
+    let name = store.describe();
+    // Across a year's end: stores may keep their index by year.
+    let days = [
+        day("2031-12-30"),
+        day("2031-12-31"),
+        day("2032-01-01"),
+        day("2032-01-03"),
+    ];
+    let all = DateRange::ALL;
+    assert!(
+        store
+            .summaries(SummaryQuery::oldest_first(all, 10))
+            .await
+            .unwrap()
+            .is_empty(),
+        "[{name}] no summary in an empty store"
+    );
+    let mut written = Vec::new();
+    for (i, d) in days.iter().enumerate() {
+        let mut report = stored_from(*d, 40 + i as u32, 1_700_000_000_000 + i as i64);
+        if i == 0 {
+            report
+                .built_from
+                .as_mut()
+                .expect("built from")
+                .sections
+                .insert(
+                    "comptages".into(),
+                    SectionOrigin {
+                        from: SectionFrom::Raw,
+                        inputs: vec!["comptages-routiers-permanents.csv".into()],
+                    },
+                );
+        }
+        store.put(&report).await.expect("put");
+        written.push(report);
+    }
+    let expected: Vec<ReportSummary> = written.iter().map(ReportSummary::of).collect();
+    assert_eq!(
+        store
+            .summaries(SummaryQuery::oldest_first(all, 10))
+            .await
+            .unwrap(),
+        expected,
+        "[{name}] every summary, oldest first, equal to the reports'"
+    );
+    assert!(
+        expected.iter().all(|s| s.built_from.is_some()),
+        "[{name}] the summaries say what the reports were built from"
+    );
+    let mut newest: Vec<ReportSummary> = expected.clone();
+    newest.reverse();
+    assert_eq!(
+        store
+            .summaries(SummaryQuery::newest_first(all, 3))
+            .await
+            .unwrap(),
+        newest[..3].to_vec(),
+        "[{name}] newest first, limited"
+    );
+    assert_eq!(
+        summaries_of(store, day("2031-12-31"), day("2032-01-02")).await,
+        expected[1..3].to_vec(),
+        "[{name}] an inclusive range across the year's end"
+    );
+
+    // Pages of one, both ways: every summary once, in order.
+    for newest_first in [false, true] {
+        let mut query = Some(SummaryQuery {
+            range: all,
+            limit: 1,
+            newest_first,
+        });
+        let mut pages = Vec::new();
+        while let Some(q) = query {
+            let page = store.summaries(q).await.unwrap();
+            assert!(page.len() <= 1, "[{name}] a page holds at most its limit");
+            query = page.last().and_then(|s| q.after(s.date));
+            pages.extend(page);
+            assert!(pages.len() <= days.len(), "[{name}] paging ends");
+        }
+        let want = if newest_first { &newest } else { &expected };
+        assert_eq!(&pages, want, "[{name}] pages, newest first: {newest_first}");
+    }
+
+    // Overwritten by a newer build: the summary is the new report's.
+    let rewritten = stored_from(days[1], 50, 1_700_000_100_000);
+    store.put(&rewritten).await.expect("newer build");
+    assert_eq!(
+        summaries_of(store, days[1], days[1]).await,
+        vec![ReportSummary::of(&rewritten)],
+        "[{name}] a report overwritten by a newer one: the newer's summary"
+    );
+
+    // Removed with the report.
+    store.delete(days[2]).await.unwrap();
+    let mut collected = Vec::new();
+    store
+        .for_each_summary(all, &mut |s| collected.push(s.date))
+        .await
+        .unwrap();
+    assert_eq!(
+        collected,
+        vec![days[0], days[1], days[3]],
+        "[{name}] a deleted report leaves no summary"
+    );
+    for d in days {
+        store.delete(d).await.unwrap();
+    }
+    assert!(
+        store
+            .summaries(SummaryQuery::oldest_first(all, 10))
+            .await
+            .unwrap()
+            .is_empty(),
+        "[{name}] no summary left"
+    );
 }
 
 /// A store's version token, when it has one, changes with every write of the date.
@@ -408,6 +546,11 @@ async fn newer_inputs_win(store: &dyn ReportStore) {
         newer,
         "[{name}] the newer stays"
     );
+    assert_eq!(
+        summaries_of(store, d, d).await,
+        vec![ReportSummary::of(&newer)],
+        "[{name}] a refused write leaves the summary of the newer"
+    );
 
     // Equal inputs rewrite (a second delivery of one event).
     let again = stored_from(d, 23, new_ms);
@@ -467,6 +610,11 @@ async fn newer_inputs_win(store: &dyn ReportStore) {
         "[{name}] concurrent builds: the newest inputs win"
     );
     assert!(builds.contains(&kept), "[{name}] kept whole");
+    assert_eq!(
+        summaries_of(store, d2, d2).await,
+        vec![ReportSummary::of(&kept)],
+        "[{name}] concurrent builds: the summary is the kept report's"
+    );
     for day in [d, d2] {
         store.delete(day).await.unwrap();
     }

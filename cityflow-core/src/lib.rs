@@ -42,12 +42,14 @@ pub use generate::{
     MetricsKind, MetricsSections,
 };
 pub use model::{
-    parse_date, report_id, ArcStats, CongestionAlert, DailyReport, Evolution, FailingSensor,
-    InputVersion, Provenance, Roadwork, SectionFrom, SectionOrigin, SensorKind, Severity,
-    StoredReport, Summary, Timestamp, WeatherImpact, ZoneEntry, ZoneStats, MAX_ALERTS, TOP_N,
+    parse_date, report_id, ArcStats, BuiltFromSummary, CongestionAlert, DailyReport, Evolution,
+    FailingSensor, InputVersion, Provenance, ReportSummary, Roadwork, SectionFrom, SectionOrigin,
+    SensorKind, Severity, StoredReport, Summary, Timestamp, WeatherImpact, ZoneEntry, ZoneStats,
+    MAX_ALERTS, TOP_N,
 };
 pub use render::render_csv;
 pub use store::{
     months_of, BlobKey, BlobSink, BlobSinkExt, DateRange, InputData, InputLocation, InputSource,
-    InputStream, ListedInput, ReportStore, ReportStoreExt, SetupAction, CSV_CONTENT_TYPE,
+    InputStream, ListedInput, ReportStore, ReportStoreExt, SetupAction, SummaryQuery,
+    CSV_CONTENT_TYPE, MAX_SUMMARY_PAGE,
 };

@@ -297,6 +297,57 @@ impl StoredReport {
     }
 }
 
+/// The small record every store keeps beside each report, written with it: what listing and
+/// statistics read, so that they never read whole reports (about 35 KB each, 17 MB at worst).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportSummary {
+    /// First, so that a line of summaries can be told apart by its date alone.
+    pub date: NaiveDate,
+    /// `daily_report_YYYY-MM-DD`.
+    pub report_id: String,
+    /// When the report was exported.
+    pub timestamp: Timestamp,
+    /// When the report was generated.
+    pub generated_at: Timestamp,
+    /// The five headline indicators.
+    pub summary: Summary,
+    /// What the report was built from, in brief; absent when its envelope does not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub built_from: Option<BuiltFromSummary>,
+}
+
+/// The versions a report was built from, in brief: what orders two builds of a day and where
+/// each section came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BuiltFromSummary {
+    /// [`Provenance::newest_modified_ms`].
+    pub newest_modified_ms: i64,
+    /// The kind of input of each section, by section.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub sections: std::collections::BTreeMap<String, SectionFrom>,
+}
+
+impl ReportSummary {
+    /// The summary record of `stored`.
+    pub fn of(stored: &StoredReport) -> Self {
+        ReportSummary {
+            date: stored.date,
+            report_id: stored.report_id.clone(),
+            timestamp: stored.timestamp,
+            generated_at: stored.report.generated_at,
+            summary: stored.report.summary.clone(),
+            built_from: stored.built_from.as_ref().map(|p| BuiltFromSummary {
+                newest_modified_ms: p.newest_modified_ms,
+                sections: p
+                    .sections
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.from))
+                    .collect(),
+            }),
+        }
+    }
+}
+
 /// What a report was built from: every input read, and the newest modification time among
 /// them, which orders two builds of the same day ("newer inputs win").
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]

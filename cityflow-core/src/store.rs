@@ -14,7 +14,7 @@ use bytes::Bytes;
 use chrono::NaiveDate;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::model::{DailyReport, StoredReport, Timestamp};
+use crate::model::{DailyReport, ReportSummary, StoredReport, Timestamp};
 
 /// An inclusive range of dates; either end may be open.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -72,6 +72,62 @@ impl DateRange {
     }
 }
 
+/// Which summaries [`ReportStore::summaries`] returns: those of `range`, in date order (newest
+/// first when asked), at most `limit`. The next page is the same query with the range cut
+/// after (or before, newest first) the last date returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SummaryQuery {
+    pub range: DateRange,
+    /// At least 1; stores may cap a page at [`MAX_SUMMARY_PAGE`].
+    pub limit: usize,
+    pub newest_first: bool,
+}
+
+/// The most summaries one call of [`ReportStore::summaries`] returns.
+pub const MAX_SUMMARY_PAGE: usize = 1000;
+
+impl SummaryQuery {
+    /// The first `limit` summaries of `range`, oldest first.
+    pub fn oldest_first(range: DateRange, limit: usize) -> Self {
+        SummaryQuery {
+            range,
+            limit,
+            newest_first: false,
+        }
+    }
+
+    /// The `limit` most recent summaries of `range`, newest first.
+    pub fn newest_first(range: DateRange, limit: usize) -> Self {
+        SummaryQuery {
+            range,
+            limit,
+            newest_first: true,
+        }
+    }
+
+    /// The limit a store applies: between 1 and [`MAX_SUMMARY_PAGE`].
+    pub fn page_size(&self) -> usize {
+        self.limit.clamp(1, MAX_SUMMARY_PAGE)
+    }
+
+    /// The query of the page after one whose last summary was of `last`; `None` when the
+    /// range ends there.
+    pub fn after(&self, last: NaiveDate) -> Option<SummaryQuery> {
+        let mut next = *self;
+        if self.newest_first {
+            next.range.to = Some(last.pred_opt()?);
+        } else {
+            next.range.from = Some(last.succ_opt()?);
+        }
+        if let (Some(f), Some(t)) = (next.range.from, next.range.to) {
+            if f > t {
+                return None;
+            }
+        }
+        Some(next)
+    }
+}
+
 /// Where JSON reports are kept: one document per date, saved by upsert.
 ///
 /// Implementations must make `put` idempotent (saving a date again replaces the previous
@@ -92,6 +148,12 @@ pub trait ReportStore: Send + Sync + fmt::Debug {
 
     /// The dates that have a report within `range`, sorted ascending.
     async fn list(&self, range: DateRange) -> Result<Vec<NaiveDate>>;
+
+    /// The summaries of the reports `query` asks for, from the store's summary index, in
+    /// date order (newest first when asked), at most [`SummaryQuery::page_size`]: never a
+    /// whole report read, nor a scan of the store. Each summary is the one written with the
+    /// report it describes, in the same write ([`ReportSummary::of`]).
+    async fn summaries(&self, query: SummaryQuery) -> Result<Vec<ReportSummary>>;
 
     /// A token that changes whenever the report of `date` is written, when the store can
     /// tell much more cheaply than [`ReportStore::get`] (a file's inode, modification time
@@ -334,6 +396,29 @@ pub trait ReportStoreExt: ReportStore {
             Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// Every summary of `range`, oldest first, read a page of [`MAX_SUMMARY_PAGE`] at a time
+    /// and handed to `each` as it comes: memory bounded by a page, whatever the range.
+    async fn for_each_summary(
+        &self,
+        range: DateRange,
+        each: &mut (dyn FnMut(ReportSummary) + Send),
+    ) -> Result<()> {
+        let mut query = Some(SummaryQuery::oldest_first(range, MAX_SUMMARY_PAGE));
+        while let Some(q) = query {
+            let page = self.summaries(q).await?;
+            let full = page.len() >= q.page_size();
+            let last = page.last().map(|s| s.date);
+            for summary in page {
+                each(summary);
+            }
+            query = match (full, last) {
+                (true, Some(last)) => q.after(last),
+                _ => None,
+            };
+        }
+        Ok(())
     }
 
     /// Wraps `report` in its envelope, stamped `exported_at`, and saves it.

@@ -125,6 +125,11 @@ fn walk(dir: &Path, rel: &str, prefix: &str, keys: &mut Vec<BlobKey>) -> Result<
             .file_type()
             .map_err(|e| io_error(&entry.path(), "blobs", "list", e))?;
         if file_type.is_dir() {
+            // Hidden directories belong to the stores sharing the root (the reports' summary
+            // index, `.summaries`), not to the sink.
+            if name.starts_with('.') {
+                continue;
+            }
             let sub = format!("{key}/");
             // Only descend where a match is possible.
             if sub.starts_with(prefix) || prefix.starts_with(&sub) {

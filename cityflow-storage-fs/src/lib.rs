@@ -28,6 +28,7 @@ mod blob_sink;
 mod config;
 mod input_source;
 mod report_store;
+mod summary_index;
 
 pub use blob_sink::FsBlobSink;
 pub use config::FsConfig;

@@ -1,12 +1,17 @@
-//! JSON reports as files: `ROOT/daily_report_D.json`.
+//! JSON reports as files: `ROOT/daily_report_D.json`, and their summaries in
+//! `ROOT/.summaries/` (see [`crate::summary_index`]).
 
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
-use cityflow_core::{report_id, DateRange, Error, ReportStore, Result, StoredReport};
+use cityflow_core::{
+    report_id, DateRange, Error, ReportStore, ReportSummary, Result, SetupAction, StoredReport,
+    SummaryQuery,
+};
 
 use crate::atomic::{blocking, ensure_dir, io_error, write_atomic};
+use crate::summary_index::{SummaryIndex, INDEX_DIR};
 
 /// A [`ReportStore`] keeping one pretty-printed JSON envelope per date in a directory.
 ///
@@ -108,7 +113,13 @@ impl ReportStore for FsReportStore {
                     ));
                 }
             }
+            // The report and its summary, as one write for readers (see `summary_index`).
+            let index = SummaryIndex::new(&root);
+            index.prepare(|| dates_in(&root))?;
+            index.mark(report.date)?;
             write_atomic(&target, &bytes).map_err(|e| io_error(&target, &what, "write", e))?;
+            index.set(report.date, Some(&ReportSummary::of(&report)))?;
+            index.clear_marker(report.date)?;
             Ok(target.display().to_string())
         })
         .await
@@ -160,23 +171,41 @@ impl ReportStore for FsReportStore {
     async fn list(&self, range: DateRange) -> Result<Vec<NaiveDate>> {
         let root = self.root.clone();
         blocking(&self.root, move || {
-            let entries = match std::fs::read_dir(&root) {
-                Ok(entries) => entries,
-                // No directory yet: no report yet.
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-                Err(e) => return Err(io_error(&root, "reports", "list", e)),
-            };
-            let mut dates = Vec::new();
-            for entry in entries {
-                let entry = entry.map_err(|e| io_error(&root, "reports", "list", e))?;
-                if let Some(date) = entry.file_name().to_str().and_then(date_of_file_name) {
-                    if range.contains(date) {
-                        dates.push(date);
-                    }
+            let mut dates = dates_in(&root)?;
+            dates.retain(|d| range.contains(*d));
+            Ok(dates)
+        })
+        .await
+    }
+
+    async fn summaries(&self, query: SummaryQuery) -> Result<Vec<ReportSummary>> {
+        let root = self.root.clone();
+        blocking(&self.root, move || {
+            let index = SummaryIndex::new(&root);
+            if let Some(found) = index.query(query)? {
+                return Ok(found);
+            }
+            // A directory written before the index existed: read from the reports until
+            // the next write or `cityflow setup` builds it.
+            tracing::warn!(
+                dir = %root.display(),
+                "no summary index yet ({INDEX_DIR}): reading whole reports; `cityflow setup` builds it"
+            );
+            let mut dates = dates_in(&root)?;
+            dates.retain(|d| query.range.contains(*d));
+            if query.newest_first {
+                dates.reverse();
+            }
+            let mut found = Vec::new();
+            for date in dates {
+                if found.len() >= query.page_size() {
+                    break;
+                }
+                if let Some(summary) = index.summary_from_report(date)? {
+                    found.push(summary);
                 }
             }
-            dates.sort_unstable();
-            Ok(dates)
+            Ok(found)
         })
         .await
     }
@@ -184,15 +213,29 @@ impl ReportStore for FsReportStore {
     async fn delete(&self, date: NaiveDate) -> Result<()> {
         let path = self.path_of(date);
         let target = path.clone();
-        blocking(&path, move || match std::fs::remove_file(&target) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(io_error(
-                &target,
-                &format!("report for {date}"),
-                "delete",
-                e,
-            )),
+        let root = self.root.clone();
+        blocking(&path, move || {
+            if !root.is_dir() {
+                return Ok(());
+            }
+            let _lock = DirLock::exclusive(&root)?;
+            let index = SummaryIndex::new(&root);
+            index.prepare(|| dates_in(&root))?;
+            index.mark(date)?;
+            match std::fs::remove_file(&target) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(io_error(
+                        &target,
+                        &format!("report for {date}"),
+                        "delete",
+                        e,
+                    ))
+                }
+            }
+            index.set(date, None)?;
+            index.clear_marker(date)
         })
         .await
     }
@@ -201,9 +244,52 @@ impl ReportStore for FsReportStore {
         format!("directory {}", self.root.display())
     }
 
-    async fn setup(&self) -> Result<Vec<cityflow_core::SetupAction>> {
-        Ok(vec![ensure_dir(&self.root).await?])
+    /// The directory, and the summary index: built from the reports when it does not exist
+    /// (a directory written before it did), repaired where a killed writer left it behind.
+    async fn setup(&self) -> Result<Vec<SetupAction>> {
+        let mut actions = vec![ensure_dir(&self.root).await?];
+        let root = self.root.clone();
+        actions.push(
+            blocking(&self.root, move || {
+                let _lock = DirLock::exclusive(&root)?;
+                let index = SummaryIndex::new(&root);
+                let resource = |n: usize| {
+                    format!(
+                        "summary index {} ({n} reports)",
+                        root.join(INDEX_DIR).display()
+                    )
+                };
+                let dates = dates_in(&root)?;
+                if index.exists() {
+                    index.prepare(|| Ok(dates.clone()))?;
+                    return Ok(SetupAction::existing(resource(dates.len())));
+                }
+                let indexed = index.build(&dates)?;
+                Ok(SetupAction::created(resource(indexed)))
+            })
+            .await?,
+        );
+        Ok(actions)
     }
+}
+
+/// The dates of the report files in `root`, sorted; none when it does not exist.
+fn dates_in(root: &Path) -> Result<Vec<NaiveDate>> {
+    let entries = match std::fs::read_dir(root) {
+        Ok(entries) => entries,
+        // No directory yet: no report yet.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io_error(root, "reports", "list", e)),
+    };
+    let mut dates = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| io_error(root, "reports", "list", e))?;
+        if let Some(date) = entry.file_name().to_str().and_then(date_of_file_name) {
+            dates.push(date);
+        }
+    }
+    dates.sort_unstable();
+    Ok(dates)
 }
 
 #[cfg(test)]
