@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use cityflow_core::{StoredReport, Summary};
+use cityflow_core::{ReportSummary, StoredReport, Summary};
 
 use crate::charts::{bar_chart, escape, line_chart};
 use crate::fr::{self, number as fr_number, or_unknown, unknown};
@@ -111,7 +111,7 @@ fn table(caption: &str, headers: &[&str], rows: &[Vec<String>], numeric: &[usize
 }
 
 /// `/`: the latest day's cards, the trends over the reports shown, and their dates.
-pub fn dashboard(reports: &[StoredReport]) -> String {
+pub fn dashboard(reports: &[ReportSummary]) -> String {
     let mut body = String::from("<h1>Tableau de bord du trafic parisien</h1>");
     let Some(latest) = reports.last() else {
         body.push_str("<p>Aucun rapport n'est encore disponible.</p>");
@@ -121,13 +121,13 @@ pub fn dashboard(reports: &[StoredReport]) -> String {
         body,
         "<section aria-labelledby=\"latest\"><h2 id=\"latest\">Dernier rapport : <a href=\"/reports/{d}.html\">{}</a></h2>{}</section>",
         fr::date(latest.date),
-        cards(&latest.report.summary),
+        cards(&latest.summary),
         d = latest.date
     );
     let series = |f: &dyn Fn(&Summary) -> Option<f64>| -> Vec<(chrono::NaiveDate, Option<f64>)> {
         reports
             .iter()
-            .map(|r| (r.date, f(&r.report.summary)))
+            .map(|r| (r.date, f(&r.summary)))
             .collect()
     };
     let first = reports.first().map(|r| r.date).unwrap_or(latest.date);
@@ -186,7 +186,7 @@ pub fn dashboard(reports: &[StoredReport]) -> String {
         .iter()
         .rev()
         .map(|r| {
-            let s = &r.report.summary;
+            let s = &r.summary;
             vec![
                 format!(
                     "<a href=\"/reports/{d}.html\">{}</a>",

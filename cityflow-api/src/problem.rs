@@ -228,7 +228,8 @@ pub(crate) enum RangeErrors {
     /// Not modified (`If-None-Match`).
     #[response(status = 304)]
     NotModified,
-    /// An unreadable date, an inverted range, or one longer than 366 days.
+    /// An unreadable date, limit or cursor, an inverted range, or a `/stats` range longer
+    /// than 3,660 days.
     #[response(status = 400, content_type = "application/problem+json")]
     BadRange(Problem),
     /// `Accept` excludes `application/json`.

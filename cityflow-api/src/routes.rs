@@ -12,7 +12,7 @@ use crate::cache::{Freshness, Representation};
 use crate::negotiate;
 use crate::pages;
 use crate::problem::{DateErrors, Problem, RangeErrors, ReportErrors};
-use crate::views::{date_param, Envelope, RangeQuery, ReportItem, ReportList, Stats};
+use crate::views::{date_param, item_of, Envelope, ListQuery, RangeQuery, ReportList, Stats};
 use crate::ApiState;
 
 pub(crate) const JSON: &str = "application/json";
@@ -83,47 +83,64 @@ pub(crate) async fn ready(State(state): State<ApiState>) -> Result<Response, Pro
     Ok(health_answer("ready"))
 }
 
-/// The stored report dates with their summary figures.
-#[utoipa::path(get, path = "/reports", tag = "reports", params(RangeQuery),
+/// The query of `/reports`, or the 400 saying why it cannot be read.
+type ListParams = Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>;
+
+/// The stored reports with their summary figures, a page at a time.
+#[utoipa::path(get, path = "/reports", tag = "reports", params(ListQuery),
     responses(
-        (status = 200, description = "The reports of the range (at most 366 days), or the 30 most recent, oldest first", body = ReportList),
+        (status = 200, description = "One page of the reports of the range (the whole history when open), oldest first. When more follow, `next` holds the cursor of the next page and `Link: <…>; rel=\"next\"` its URL.", body = ReportList,
+            headers(("Link" = String, description = "`</reports?…&cursor=…>; rel=\"next\"`, when another page follows"))),
         RangeErrors,
     ))]
 pub(crate) async fn list(
     State(state): State<ApiState>,
     headers: HeaderMap,
-    params: RangeParams,
+    params: ListParams,
 ) -> Result<Response, Problem> {
-    let (range, reports) = items_in_range(&state, &headers, params).await?;
-    json_response(
+    let page = params
+        .map(|Query(q)| q)
+        .map_err(|e| Problem::invalid_query(e.body_text()))?
+        .page()?;
+    negotiate::require(&headers, &[JSON])?;
+    let summaries = match page.query() {
+        Some(query) => state.reader.summaries(query).await?,
+        None => Vec::new(),
+    };
+    // A full page may be the last one: then the next page is empty, which costs one query
+    // and tells the client the same.
+    let next = match summaries.last() {
+        Some(last) if summaries.len() >= page.limit && page.to != Some(last.date) => {
+            Some(last.date)
+        }
+        _ => None,
+    };
+    let mut response = json_response(
         &state,
         &headers,
         &ReportList {
-            from: range.map(|r| r.0),
-            to: range.map(|r| r.1),
-            count: reports.len(),
-            reports,
+            from: page.from,
+            to: page.to,
+            count: summaries.len(),
+            limit: page.limit,
+            reports: summaries.iter().map(item_of).collect(),
+            next: next.map(crate::views::cursor_of),
         },
-    )
-}
-
-/// The range of a `/reports` or `/stats` request and the list items of its reports; 400 or
-/// 406 before the store is read.
-async fn items_in_range(
-    state: &ApiState,
-    headers: &HeaderMap,
-    params: RangeParams,
-) -> Result<(Option<(NaiveDate, NaiveDate)>, Vec<ReportItem>), Problem> {
-    let range = range_of(params)?.range()?;
-    negotiate::require(headers, &[JSON])?;
-    let dates = state.reader.dates(range).await?;
-    Ok((range, state.reader.items(&dates).await?))
+    )?;
+    if let Some(last) = next {
+        let link = format!("<{}>; rel=\"next\"", page.next_url(last));
+        response.headers_mut().insert(
+            header::LINK,
+            HeaderValue::from_str(&link).expect("dates and hex digits are ASCII"),
+        );
+    }
+    Ok(response)
 }
 
 /// The summary's indicators over a range: series, mean, min and max.
 #[utoipa::path(get, path = "/stats", tag = "reports", params(RangeQuery),
     responses(
-        (status = 200, description = "Each indicator over the reports of the range (at most 366 days), or of the 30 most recent", body = Stats),
+        (status = 200, description = "Each indicator over the reports of the range (at most 3,660 days: ten years), or of the 30 most recent, from the stores' summaries", body = Stats),
         RangeErrors,
     ))]
 pub(crate) async fn stats(
@@ -131,11 +148,13 @@ pub(crate) async fn stats(
     headers: HeaderMap,
     params: RangeParams,
 ) -> Result<Response, Problem> {
-    let (range, items) = items_in_range(&state, &headers, params).await?;
+    let range = range_of(params)?.range()?;
+    negotiate::require(&headers, &[JSON])?;
+    let summaries = state.reader.summaries_over(range).await?;
     json_response(
         &state,
         &headers,
-        &Stats::of(range.map(|r| r.0), range.map(|r| r.1), &items),
+        &Stats::of(range.map(|r| r.0), range.map(|r| r.1), &summaries),
     )
 }
 
@@ -342,9 +361,8 @@ pub(crate) async fn dashboard(
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
     negotiate::require(&headers, &["text/html"])?;
-    let dates = state.reader.dates(None).await?;
-    let reports = state.reader.reports(&dates).await?;
-    let page = pages::dashboard(&reports);
+    let summaries = state.reader.summaries_over(None).await?;
+    let page = pages::dashboard(&summaries);
     Ok(Representation::new(page, HTML, Freshness::Revalidate).respond(&headers, state.private()))
 }
 

@@ -5,21 +5,23 @@ use std::time::Duration;
 
 use chrono::{Days, NaiveDate};
 use cityflow_core::{
-    BlobKey, BlobSink, DailyReport, DateRange, ErrorKind, ReportStore, SectionFrom, StoredReport,
-    Summary,
+    BlobKey, BlobSink, DailyReport, DateRange, ErrorKind, ReportStore, ReportSummary, SectionFrom,
+    StoredReport, Summary, SummaryQuery, MAX_SUMMARY_PAGE,
 };
-use futures_util::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::problem::Problem;
 
-/// The longest range `/reports` and `/stats` accept, in days (both ends included).
-pub const MAX_RANGE_DAYS: u64 = 366;
-/// How many report dates `/reports` and `/stats` cover without a range.
+/// The longest range `/stats` accepts, in days (both ends included): ten years and their
+/// leap days, with room to spare.
+pub const MAX_RANGE_DAYS: u64 = 3660;
+/// How many reports `/stats` and the dashboard cover without a range.
 pub const DEFAULT_LATEST: usize = 30;
-/// Reports read at once when a route needs several.
-const READ_CONCURRENCY: usize = 8;
+/// The page size of `/reports` when `limit` is not given.
+pub const DEFAULT_PAGE: usize = 100;
+/// The largest `limit` of `/reports`.
+pub const MAX_PAGE: usize = MAX_SUMMARY_PAGE;
 
 /// A stored report as the API serves it: the envelope, without what it was built from
 /// (input paths and buckets are internals).
@@ -106,17 +108,139 @@ impl Links {
     }
 }
 
-/// `GET /reports`.
+/// `GET /reports`: one page.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReportList {
-    /// The range asked for; `null` when the route chose the most recent reports.
+    /// The range asked for; `null` where it is open.
     #[schema(value_type = Option<String>, format = Date)]
     pub from: Option<NaiveDate>,
     #[schema(value_type = Option<String>, format = Date)]
     pub to: Option<NaiveDate>,
+    /// How many reports this page holds.
     pub count: usize,
+    /// The page size asked for.
+    pub limit: usize,
     /// Sorted by date, oldest first.
     pub reports: Vec<ReportItem>,
+    /// The cursor of the next page (`cursor=`), also given as `Link: <…>; rel="next"`;
+    /// `null` on the last page. Opaque: only this API reads it.
+    pub next: Option<String>,
+}
+
+/// `?from=&to=&limit=&cursor=` of `/reports`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// First date, `YYYY-MM-DD`; open when absent.
+    #[param(value_type = Option<String>, format = Date, example = "2025-11-01")]
+    pub from: Option<String>,
+    /// Last date, `YYYY-MM-DD`, included; open when absent.
+    #[param(value_type = Option<String>, format = Date, example = "2025-11-30")]
+    pub to: Option<String>,
+    /// Reports per page: 1 to 1000, 100 when absent.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000, example = 100)]
+    pub limit: Option<String>,
+    /// Where the page starts: the `next` of the previous page, as given.
+    #[param(value_type = Option<String>)]
+    pub cursor: Option<String>,
+}
+
+/// What a `/reports` request asks for, read and checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListPage {
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub limit: usize,
+    /// The last date of the previous page.
+    pub after: Option<NaiveDate>,
+}
+
+impl ListQuery {
+    /// The page asked for; 400 when a value is unreadable or the range inverted.
+    pub fn page(&self) -> Result<ListPage, Problem> {
+        let date = |name, v: &Option<String>| v.as_deref().map(|t| date_param(name, t)).transpose();
+        let (from, to) = (date("from", &self.from)?, date("to", &self.to)?);
+        if let (Some(f), Some(t)) = (from, to) {
+            if f > t {
+                return Err(Problem::invalid_query(format!("from {f} is after to {t}")));
+            }
+        }
+        let limit = match self.limit.as_deref() {
+            None => DEFAULT_PAGE,
+            Some(text) => match text.parse::<usize>() {
+                Ok(n) if (1..=MAX_PAGE).contains(&n) => n,
+                _ => {
+                    return Err(Problem::invalid_query(format!(
+                        "limit must be a whole number from 1 to {MAX_PAGE}"
+                    )))
+                }
+            },
+        };
+        let after = self.cursor.as_deref().map(cursor_date).transpose()?;
+        Ok(ListPage {
+            from,
+            to,
+            limit,
+            after,
+        })
+    }
+}
+
+impl ListPage {
+    /// The store query of this page.
+    pub fn query(&self) -> Option<SummaryQuery> {
+        let mut from = self.from;
+        if let Some(after) = self.after {
+            let start = after.succ_opt()?;
+            from = Some(from.map_or(start, |f| f.max(start)));
+        }
+        if let (Some(f), Some(t)) = (from, self.to) {
+            if f > t {
+                return None;
+            }
+        }
+        Some(SummaryQuery::oldest_first(
+            DateRange { from, to: self.to },
+            self.limit,
+        ))
+    }
+
+    /// The URL of the page after one that ended at `last`.
+    pub fn next_url(&self, last: NaiveDate) -> String {
+        let mut url = String::from("/reports?");
+        if let Some(f) = self.from {
+            url.push_str(&format!("from={f}&"));
+        }
+        if let Some(t) = self.to {
+            url.push_str(&format!("to={t}&"));
+        }
+        url.push_str(&format!("limit={}&cursor={}", self.limit, cursor_of(last)));
+        url
+    }
+}
+
+/// The cursor of a page ending at `last`: opaque to clients (its form may change), plain
+/// ASCII so that it needs no escaping in a URL.
+pub fn cursor_of(last: NaiveDate) -> String {
+    let plain = format!("v1:{last}");
+    plain.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The date a cursor of [`cursor_of`] holds; 400 for anything else.
+fn cursor_date(cursor: &str) -> Result<NaiveDate, Problem> {
+    let bad = || Problem::invalid_query("cursor: not a cursor this API gave; start again without it");
+    if cursor.len() > 64 || cursor.len() % 2 != 0 || !cursor.is_ascii() {
+        return Err(bad());
+    }
+    let bytes: Option<Vec<u8>> = (0..cursor.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&cursor[i..i + 2], 16).ok())
+        .collect();
+    let plain = bytes.and_then(|b| String::from_utf8(b).ok()).ok_or_else(bad)?;
+    plain
+        .strip_prefix("v1:")
+        .and_then(|d| cityflow_core::parse_date(d).ok())
+        .ok_or_else(bad)
 }
 
 /// One indicator over the dates of `/stats`.
@@ -158,8 +282,8 @@ pub struct Stats {
 }
 
 impl Stats {
-    pub fn of(from: Option<NaiveDate>, to: Option<NaiveDate>, items: &[ReportItem]) -> Self {
-        let indicator = |unit, value: &dyn Fn(&SummaryFigures) -> Option<f64>| {
+    pub fn of(from: Option<NaiveDate>, to: Option<NaiveDate>, items: &[ReportSummary]) -> Self {
+        let indicator = |unit, value: &dyn Fn(&Summary) -> Option<f64>| {
             let series: Vec<Point> = items
                 .iter()
                 .map(|i| Point {
@@ -202,16 +326,16 @@ impl Stats {
     }
 }
 
-/// `?from=&to=` of `/reports` and `/stats`.
+/// `?from=&to=` of `/stats`.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct RangeQuery {
-    /// First date, `YYYY-MM-DD`. Alone: the range runs 366 days from it. With `to`: at most
-    /// 366 days before it, else 400 (a rule between the two parameters, which OpenAPI
-    /// cannot express).
+    /// First date, `YYYY-MM-DD`. Alone: the range runs 3,660 days (ten years) from it. With
+    /// `to`: at most 3,660 days before it, else 400 (a rule between the two parameters, which
+    /// OpenAPI cannot express).
     #[param(value_type = Option<String>, format = Date, example = "2025-11-01")]
     pub from: Option<String>,
-    /// Last date, `YYYY-MM-DD`, included. Alone: the range runs 366 days up to it.
+    /// Last date, `YYYY-MM-DD`, included. Alone: the range runs 3,660 days up to it.
     #[param(value_type = Option<String>, format = Date, example = "2025-11-30")]
     pub to: Option<String>,
 }
@@ -354,56 +478,49 @@ impl Reader {
         }
     }
 
-    /// The dates with a report in `range`, or the [`DEFAULT_LATEST`] most recent.
-    pub async fn dates(
+    /// One page of summaries, from the store's summary index.
+    pub async fn summaries(&self, query: SummaryQuery) -> Result<Vec<ReportSummary>, Problem> {
+        self.within(self.store.summaries(query)).await
+    }
+
+    /// The summaries of `range`, or of the [`DEFAULT_LATEST`] most recent reports, oldest
+    /// first: page after page, each page within the timeout.
+    pub async fn summaries_over(
         &self,
         range: Option<(NaiveDate, NaiveDate)>,
-    ) -> Result<Vec<NaiveDate>, Problem> {
-        let asked = match range {
-            Some((from, to)) => DateRange {
-                from: Some(from),
-                to: Some(to),
-            },
-            None => DateRange::ALL,
+    ) -> Result<Vec<ReportSummary>, Problem> {
+        let Some((from, to)) = range else {
+            let mut recent = self
+                .summaries(SummaryQuery::newest_first(DateRange::ALL, DEFAULT_LATEST))
+                .await?;
+            recent.reverse();
+            return Ok(recent);
         };
-        let mut dates = self.within(self.store.list(asked)).await?;
-        if range.is_none() && dates.len() > DEFAULT_LATEST {
-            dates.drain(..dates.len() - DEFAULT_LATEST);
+        let range = DateRange {
+            from: Some(from),
+            to: Some(to),
+        };
+        let mut all = Vec::new();
+        let mut query = Some(SummaryQuery::oldest_first(range, MAX_SUMMARY_PAGE));
+        while let Some(q) = query {
+            let page = self.summaries(q).await?;
+            let full = page.len() >= q.page_size();
+            query = match page.last() {
+                Some(last) if full => q.after(last.date),
+                _ => None,
+            };
+            all.extend(page);
         }
-        Ok(dates)
+        Ok(all)
     }
 
     /// The newest report date; 404 when the store holds none.
     pub async fn latest(&self) -> Result<NaiveDate, Problem> {
-        let dates = self.within(self.store.list(DateRange::ALL)).await?;
-        dates
-            .last()
-            .copied()
+        self.summaries(SummaryQuery::newest_first(DateRange::ALL, 1))
+            .await?
+            .first()
+            .map(|s| s.date)
             .ok_or_else(|| Problem::not_found("no report is stored yet"))
-    }
-
-    /// The reports of `dates`, read a few at a time; a report deleted since the list is left
-    /// out.
-    pub async fn reports(&self, dates: &[NaiveDate]) -> Result<Vec<StoredReport>, Problem> {
-        let results: Vec<Result<StoredReport, Problem>> = stream::iter(dates.iter().copied())
-            .map(|date| self.get(date))
-            .buffered(READ_CONCURRENCY)
-            .collect()
-            .await;
-        let mut reports = Vec::with_capacity(results.len());
-        for result in results {
-            match result {
-                Ok(r) => reports.push(r),
-                Err(p) if p.status == 404 => {}
-                Err(p) => return Err(p),
-            }
-        }
-        Ok(reports)
-    }
-
-    /// The list items of `dates`.
-    pub async fn items(&self, dates: &[NaiveDate]) -> Result<Vec<ReportItem>, Problem> {
-        Ok(self.reports(dates).await?.iter().map(item_of).collect())
     }
 
     /// Whether the store answers within the timeout.
@@ -438,14 +555,14 @@ pub fn has_map(stored: &StoredReport) -> bool {
         .is_some_and(|s| s.from == SectionFrom::Raw)
 }
 
-/// The list entry of a stored report.
-pub fn item_of(stored: &StoredReport) -> ReportItem {
+/// The list entry of a report, from its summary.
+pub fn item_of(summary: &ReportSummary) -> ReportItem {
     ReportItem {
-        date: stored.date,
-        report_id: stored.report_id.clone(),
-        timestamp: stored.timestamp.to_string(),
-        summary: SummaryFigures::from(&stored.report.summary),
-        links: Links::of(stored.date),
+        date: summary.date,
+        report_id: summary.report_id.clone(),
+        timestamp: summary.timestamp.to_string(),
+        summary: SummaryFigures::from(&summary.summary),
+        links: Links::of(summary.date),
     }
 }
 
@@ -475,24 +592,20 @@ mod tests {
         assert_eq!(q(None, None).range().unwrap(), None);
         let d = |s: &str| s.parse::<NaiveDate>().unwrap();
         assert_eq!(
-            q(Some("2025-01-01"), Some("2025-12-31")).range().unwrap(),
-            Some((d("2025-01-01"), d("2025-12-31")))
-        );
-        assert_eq!(
-            q(Some("2024-01-01"), Some("2024-12-31")).range().unwrap(),
-            Some((d("2024-01-01"), d("2024-12-31"))),
-            "366 days of a leap year are allowed"
+            q(Some("2016-01-01"), Some("2025-12-31")).range().unwrap(),
+            Some((d("2016-01-01"), d("2025-12-31"))),
+            "ten years and their three leap days are allowed"
         );
         assert_eq!(
             q(Some("2025-01-01"), None).range().unwrap(),
-            Some((d("2025-01-01"), d("2026-01-01")))
+            Some((d("2025-01-01"), d("2035-01-08")))
         );
         assert_eq!(
             q(None, Some("2025-01-01")).range().unwrap(),
-            Some((d("2024-01-02"), d("2025-01-01")))
+            Some((d("2014-12-26"), d("2025-01-01")))
         );
         for (from, to) in [
-            (Some("2025-01-01"), Some("2026-01-02")),
+            (Some("2015-01-01"), Some("2025-01-08")),
             (Some("2025-02-01"), Some("2025-01-01")),
             (Some("2025-13-01"), None),
             (Some("0000-01-01"), Some("9999-12-31")),
@@ -502,5 +615,53 @@ mod tests {
             assert_eq!(p.status, 400, "{from:?} {to:?}");
         }
         assert!(q(Some("+262143-01-01"), None).range().is_err());
+    }
+
+    fn lq(pairs: &[(&str, &str)]) -> ListQuery {
+        let get = |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string());
+        ListQuery {
+            from: get("from"),
+            to: get("to"),
+            limit: get("limit"),
+            cursor: get("cursor"),
+        }
+    }
+
+    #[test]
+    fn list_pages_and_their_cursors() {
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        let first = lq(&[("to", "2025-12-31"), ("limit", "2")]).page().unwrap();
+        assert_eq!(first.limit, 2);
+        assert_eq!(first.query().unwrap().range.from, None);
+        let next = first.next_url(d("2025-01-05"));
+        let cursor = next.rsplit_once("cursor=").unwrap().1;
+        assert_eq!(next, format!("/reports?to=2025-12-31&limit=2&cursor={cursor}"));
+        let second = lq(&[("to", "2025-12-31"), ("limit", "2"), ("cursor", cursor)])
+            .page()
+            .unwrap();
+        assert_eq!(second.query().unwrap().range.from, Some(d("2025-01-06")));
+        assert_eq!(second.query().unwrap().range.to, Some(d("2025-12-31")));
+        // A cursor past the range's end: nothing left.
+        let past = lq(&[("to", "2025-01-05"), ("cursor", cursor)]).page().unwrap();
+        assert_eq!(past.query(), None);
+        assert_eq!(lq(&[]).page().unwrap().limit, DEFAULT_PAGE);
+        for bad in [
+            [("limit", "0")],
+            [("limit", "1001")],
+            [("limit", "ten")],
+            [("cursor", "2025-01-05")],
+            [("cursor", "zz")],
+            [("cursor", "76313a32")],
+            [("from", "2025-02-30")],
+        ] {
+            assert_eq!(lq(&bad).page().unwrap_err().status, 400, "{bad:?}");
+        }
+        assert_eq!(
+            lq(&[("from", "2025-02-01"), ("to", "2025-01-01")])
+                .page()
+                .unwrap_err()
+                .status,
+            400
+        );
     }
 }

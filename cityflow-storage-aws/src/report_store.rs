@@ -8,13 +8,14 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
-    ScalarAttributeType, TableStatus, TimeToLiveSpecification, TimeToLiveStatus,
+    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex,
+    GlobalSecondaryIndexUpdate, IndexStatus, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, TableStatus, TimeToLiveSpecification, TimeToLiveStatus,
 };
 use chrono::NaiveDate;
 use cityflow_core::{
-    report_id, DailyReport, DateRange, Error, ReportStore, Result, SetupAction, StoredReport,
-    Timestamp,
+    report_id, DailyReport, DateRange, Error, ReportStore, ReportSummary, Result, SetupAction,
+    StoredReport, SummaryQuery, Timestamp,
 };
 use tokio::sync::OnceCell;
 
@@ -31,6 +32,41 @@ const MAX_DECOMPRESSED_BYTES: u64 = 256 * 1024 * 1024;
 /// How long `setup` waits for a new table to become ACTIVE.
 const TABLE_ACTIVE_WAIT: Duration = Duration::from_secs(120);
 
+/// How long `setup` waits for the summary index to become ACTIVE: DynamoDB builds an index
+/// added to a full table from its items, minutes for a large one.
+const INDEX_ACTIVE_WAIT: Duration = Duration::from_secs(900);
+
+fn string_attribute(name: &str) -> AttributeDefinition {
+    AttributeDefinition::builder()
+        .attribute_name(name)
+        .attribute_type(ScalarAttributeType::S)
+        .build()
+        .expect("name and type are set")
+}
+
+fn key_element(name: &str, kind: KeyType) -> KeySchemaElement {
+    KeySchemaElement::builder()
+        .attribute_name(name)
+        .key_type(kind)
+        .build()
+        .expect("name and type are set")
+}
+
+fn summary_index_keys() -> Vec<KeySchemaElement> {
+    vec![
+        key_element(LISTING, KeyType::Hash),
+        key_element("date", KeyType::Range),
+    ]
+}
+
+/// The keys and the summary: what listing and statistics read, about 600 bytes an item.
+fn summary_index_projection() -> Projection {
+    Projection::builder()
+        .projection_type(ProjectionType::Include)
+        .non_key_attributes(SUMMARY)
+        .build()
+}
+
 /// A [`ReportStore`] on a DynamoDB table keyed by `report_id` (HASH) and `date` (RANGE).
 /// Cheap to construct: the SDK is configured on first use.
 pub struct DynamoReportStore {
@@ -46,6 +82,21 @@ impl std::fmt::Debug for DynamoReportStore {
             .finish_non_exhaustive()
     }
 }
+
+/// The global secondary index listing and statistics query: every report's summary, by date.
+pub const SUMMARY_INDEX: &str = "reports_by_date";
+
+/// The partition key attribute of [`SUMMARY_INDEX`], the same on every item
+/// ([`LISTING_VALUE`]), so that one `Query` reads any range in date order. A table's
+/// summaries (about 600 bytes each: 2 MB for ten years) fit one partition many times over;
+/// one partition takes 1,000 writes a second, which bounds a backfill's rate before
+/// anything else here does.
+const LISTING: &str = "listing";
+const LISTING_VALUE: &str = "daily";
+
+/// The attribute holding the report's [`ReportSummary`], written in the same `PutItem`,
+/// the only one [`SUMMARY_INDEX`] projects besides the keys.
+const SUMMARY: &str = "summary";
 
 fn date_key(date: NaiveDate) -> String {
     date.format("%Y-%m-%d").to_string()
@@ -114,6 +165,14 @@ impl DynamoReportStore {
             AttributeValue::S(report.timestamp.to_string()),
         );
         item.insert("ttl".into(), AttributeValue::N(ttl.to_string()));
+        item.insert(LISTING.into(), AttributeValue::S(LISTING_VALUE.into()));
+        let summary = serde_dynamo::to_attribute_value(ReportSummary::of(report)).map_err(|e| {
+            self.backend(format!(
+                "cannot convert the summary of {} to a DynamoDB attribute: {e}",
+                report.date
+            ))
+        })?;
+        item.insert(SUMMARY.into(), summary);
         let map: AttributeValue =
             serde_dynamo::to_attribute_value(&report.report).map_err(|e| {
                 self.backend(format!(
@@ -221,6 +280,217 @@ impl DynamoReportStore {
         })
     }
 
+    /// Up to `limit` items of [`SUMMARY_INDEX`] in `range`, in date order (newest first when
+    /// asked), each with the attribute `projection` (`#d`: the date, `#s`: the summary) and
+    /// the keys: a `Query`, page after page, never a `Scan`. The index is eventually
+    /// consistent on AWS: a report written a moment ago may be listed a moment later.
+    async fn query_index(
+        &self,
+        range: DateRange,
+        newest_first: bool,
+        limit: usize,
+        projection: &str,
+        what: &str,
+    ) -> Result<Vec<HashMap<String, AttributeValue>>> {
+        let mut values = HashMap::from([(
+            ":listing".to_string(),
+            AttributeValue::S(LISTING_VALUE.into()),
+        )]);
+        let mut condition = format!("{LISTING} = :listing");
+        match (range.from, range.to) {
+            (Some(f), Some(t)) => {
+                values.insert(":from".into(), AttributeValue::S(date_key(f)));
+                values.insert(":to".into(), AttributeValue::S(date_key(t)));
+                condition.push_str(" AND #d BETWEEN :from AND :to");
+            }
+            (Some(f), None) => {
+                values.insert(":from".into(), AttributeValue::S(date_key(f)));
+                condition.push_str(" AND #d >= :from");
+            }
+            (None, Some(t)) => {
+                values.insert(":to".into(), AttributeValue::S(date_key(t)));
+                condition.push_str(" AND #d <= :to");
+            }
+            (None, None) => {}
+        }
+        let mut names = HashMap::from([("#d".to_string(), "date".to_string())]);
+        if projection.contains("#s") {
+            names.insert("#s".into(), SUMMARY.into());
+        }
+        let mut items = Vec::new();
+        let mut start: Option<HashMap<String, AttributeValue>> = None;
+        loop {
+            let wanted = limit.saturating_sub(items.len());
+            let out = self
+                .client()
+                .await
+                .query()
+                .table_name(&self.config.dynamodb_table)
+                .index_name(SUMMARY_INDEX)
+                .key_condition_expression(&condition)
+                .set_expression_attribute_values(Some(values.clone()))
+                .set_expression_attribute_names(Some(names.clone()))
+                .projection_expression(projection)
+                .scan_index_forward(!newest_first)
+                .set_limit((wanted < 10_000).then_some(wanted as i32))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| self.error(e, what))?;
+            items.extend(out.items.unwrap_or_default());
+            match out.last_evaluated_key {
+                Some(key) if !key.is_empty() && items.len() < limit => start = Some(key),
+                _ => break,
+            }
+        }
+        Ok(items)
+    }
+
+    /// Whether the table has [`SUMMARY_INDEX`], and its status.
+    async fn summary_index_status(&self) -> Result<Option<IndexStatus>> {
+        let out = self
+            .client()
+            .await
+            .describe_table()
+            .table_name(&self.config.dynamodb_table)
+            .send()
+            .await
+            .map_err(|e| self.error(e, "check the table's indexes"))?;
+        Ok(out
+            .table()
+            .map(|t| t.global_secondary_indexes())
+            .unwrap_or_default()
+            .iter()
+            .find(|i| i.index_name() == Some(SUMMARY_INDEX))
+            .map(|i| i.index_status().cloned().unwrap_or(IndexStatus::Active)))
+    }
+
+    /// Adds [`SUMMARY_INDEX`] to a table created without it, and waits until it is ACTIVE
+    /// (DynamoDB builds it from the items that have the attributes). Says what it did.
+    async fn ensure_summary_index(&self) -> Result<SetupAction> {
+        let resource = format!("index {SUMMARY_INDEX} of {}", self.describe());
+        let action = match self.summary_index_status().await? {
+            Some(_) => SetupAction::existing(resource),
+            None => {
+                let update = GlobalSecondaryIndexUpdate::builder()
+                    .create(
+                        aws_sdk_dynamodb::types::CreateGlobalSecondaryIndexAction::builder()
+                            .index_name(SUMMARY_INDEX)
+                            .set_key_schema(Some(summary_index_keys()))
+                            .projection(summary_index_projection())
+                            .build()
+                            .expect("name, keys and projection are set"),
+                    )
+                    .build();
+                match self
+                    .client()
+                    .await
+                    .update_table()
+                    .table_name(&self.config.dynamodb_table)
+                    .attribute_definitions(string_attribute(LISTING))
+                    .attribute_definitions(string_attribute("date"))
+                    .global_secondary_index_updates(update)
+                    .send()
+                    .await
+                {
+                    Ok(_) => SetupAction::created(resource),
+                    // Added meanwhile by a concurrent setup.
+                    Err(e)
+                        if e.code() == Some("ResourceInUseException")
+                            || e.message().is_some_and(|m| m.contains("already exists")) =>
+                    {
+                        SetupAction::existing(resource)
+                    }
+                    Err(e) => return Err(self.error(e, "add the summary index")),
+                }
+            }
+        };
+        let deadline = tokio::time::Instant::now() + INDEX_ACTIVE_WAIT;
+        while self.summary_index_status().await? != Some(IndexStatus::Active) {
+            if tokio::time::Instant::now() >= deadline {
+                return Err(Error::Unavailable {
+                    target: self.describe(),
+                    message: format!(
+                        "the index {SUMMARY_INDEX} is not ACTIVE after {} s; run `cityflow setup` again later",
+                        INDEX_ACTIVE_WAIT.as_secs()
+                    ),
+                    source: None,
+                });
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+        Ok(action)
+    }
+
+    /// Adds the summary (and the index's key) to every item written without them, by an
+    /// earlier version: a `Scan` of those items, once, in setup. Idempotent and safe beside
+    /// writers: each update applies only while the item is still the one read. Returns how
+    /// many items it updated.
+    pub async fn add_missing_summaries(&self) -> Result<u64> {
+        let client = self.client().await;
+        let mut dates = Vec::new();
+        let mut start: Option<HashMap<String, AttributeValue>> = None;
+        loop {
+            let out = client
+                .scan()
+                .table_name(&self.config.dynamodb_table)
+                .filter_expression("attribute_not_exists(#l)")
+                .expression_attribute_names("#l", LISTING)
+                .expression_attribute_names("#d", "date")
+                .projection_expression("#d")
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| self.error(e, "find the reports without a summary"))?;
+            for item in out.items() {
+                if let Some(AttributeValue::S(d)) = item.get("date") {
+                    if let Ok(date) = cityflow_core::parse_date(d) {
+                        dates.push(date);
+                    }
+                }
+            }
+            match out.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => break,
+            }
+        }
+        let total = dates.len();
+        let mut added = 0;
+        for (i, date) in dates.into_iter().enumerate() {
+            let stored = match self.get(date).await {
+                Ok(stored) => stored,
+                Err(e) if e.kind() == cityflow_core::ErrorKind::NotFound => continue,
+                Err(e) => return Err(e),
+            };
+            let summary = serde_dynamo::to_attribute_value(ReportSummary::of(&stored))
+                .map_err(|e| self.backend(format!("cannot convert the summary of {date}: {e}")))?;
+            let result = client
+                .update_item()
+                .table_name(&self.config.dynamodb_table)
+                .set_key(Some(key_of(date)))
+                .update_expression("SET #l = :l, #s = :s")
+                .condition_expression("#ts = :ts AND attribute_not_exists(#l)")
+                .expression_attribute_names("#l", LISTING)
+                .expression_attribute_names("#s", SUMMARY)
+                .expression_attribute_names("#ts", "timestamp")
+                .expression_attribute_values(":l", AttributeValue::S(LISTING_VALUE.into()))
+                .expression_attribute_values(":s", summary)
+                .expression_attribute_values(":ts", AttributeValue::S(stored.timestamp.to_string()))
+                .send()
+                .await;
+            match result {
+                Ok(_) => added += 1,
+                // Rewritten meanwhile: the new item carries its own summary.
+                Err(e) if e.code() == Some("ConditionalCheckFailedException") => {}
+                Err(e) => return Err(self.error(e, &format!("add the summary of {date}"))),
+            }
+            if (i + 1) % 100 == 0 || i + 1 == total {
+                tracing::info!(done = i + 1, total, "adding the summaries of stored reports");
+            }
+        }
+        Ok(added)
+    }
+
     /// Waits until the table is ACTIVE (emulators answer ACTIVE at once, DynamoDB answers
     /// CREATING first).
     async fn wait_active(&self) -> Result<()> {
@@ -321,56 +591,39 @@ impl ReportStore for DynamoReportStore {
     }
 
     async fn list(&self, range: DateRange) -> Result<Vec<NaiveDate>> {
-        let mut values = HashMap::new();
-        let filter = match (range.from, range.to) {
-            (Some(f), Some(t)) => {
-                values.insert(":from".to_string(), AttributeValue::S(date_key(f)));
-                values.insert(":to".to_string(), AttributeValue::S(date_key(t)));
-                Some("#d BETWEEN :from AND :to")
-            }
-            (Some(f), None) => {
-                values.insert(":from".to_string(), AttributeValue::S(date_key(f)));
-                Some("#d >= :from")
-            }
-            (None, Some(t)) => {
-                values.insert(":to".to_string(), AttributeValue::S(date_key(t)));
-                Some("#d <= :to")
-            }
-            (None, None) => None,
-        };
-        let mut dates = Vec::new();
-        let mut start: Option<HashMap<String, AttributeValue>> = None;
-        // Every page: a scan returns at most 1 MB per call.
-        loop {
-            let out = self
-                .client()
-                .await
-                .scan()
-                .table_name(&self.config.dynamodb_table)
-                .projection_expression("#d")
-                .expression_attribute_names("#d", "date")
-                .set_filter_expression(filter.map(str::to_string))
-                .set_expression_attribute_values((!values.is_empty()).then(|| values.clone()))
-                .consistent_read(true)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| self.error(e, "list the reports"))?;
-            for item in out.items() {
-                if let Some(AttributeValue::S(d)) = item.get("date") {
-                    let date = cityflow_core::parse_date(d)
-                        .map_err(|m| self.backend(format!("an item has an invalid date: {m}")))?;
-                    dates.push(date);
-                }
-            }
-            match out.last_evaluated_key {
-                Some(key) if !key.is_empty() => start = Some(key),
-                _ => break,
+        let items = self
+            .query_index(range, false, usize::MAX, "#d", "list the reports")
+            .await?;
+        let mut dates = Vec::with_capacity(items.len());
+        for item in &items {
+            if let Some(AttributeValue::S(d)) = item.get("date") {
+                dates.push(
+                    cityflow_core::parse_date(d)
+                        .map_err(|m| self.backend(format!("an item has an invalid date: {m}")))?,
+                );
             }
         }
-        dates.sort_unstable();
-        dates.dedup();
         Ok(dates)
+    }
+
+    async fn summaries(&self, query: SummaryQuery) -> Result<Vec<ReportSummary>> {
+        let items = self
+            .query_index(
+                query.range,
+                query.newest_first,
+                query.page_size(),
+                "#d, #s",
+                "list the report summaries",
+            )
+            .await?;
+        items
+            .into_iter()
+            .filter_map(|mut item| item.remove(SUMMARY))
+            .map(|value| {
+                serde_dynamo::from_attribute_value(value)
+                    .map_err(|e| self.backend(format!("an item has an unreadable summary: {e}")))
+            })
+            .collect()
     }
 
     async fn delete(&self, date: NaiveDate) -> Result<()> {
@@ -407,27 +660,21 @@ impl ReportStore for DynamoReportStore {
         match client.describe_table().table_name(table).send().await {
             Ok(_) => actions.push(SetupAction::existing(resource)),
             Err(e) if e.code() == Some("ResourceNotFoundException") => {
-                let attribute = |name: &str| {
-                    AttributeDefinition::builder()
-                        .attribute_name(name)
-                        .attribute_type(ScalarAttributeType::S)
-                        .build()
-                        .expect("name and type are set")
-                };
-                let key = |name: &str, kind: KeyType| {
-                    KeySchemaElement::builder()
-                        .attribute_name(name)
-                        .key_type(kind)
-                        .build()
-                        .expect("name and type are set")
-                };
+                let index = GlobalSecondaryIndex::builder()
+                    .index_name(SUMMARY_INDEX)
+                    .set_key_schema(Some(summary_index_keys()))
+                    .projection(summary_index_projection())
+                    .build()
+                    .expect("name, keys and projection are set");
                 match client
                     .create_table()
                     .table_name(table)
-                    .attribute_definitions(attribute("report_id"))
-                    .attribute_definitions(attribute("date"))
-                    .key_schema(key("report_id", KeyType::Hash))
-                    .key_schema(key("date", KeyType::Range))
+                    .attribute_definitions(string_attribute("report_id"))
+                    .attribute_definitions(string_attribute("date"))
+                    .attribute_definitions(string_attribute(LISTING))
+                    .key_schema(key_element("report_id", KeyType::Hash))
+                    .key_schema(key_element("date", KeyType::Range))
+                    .global_secondary_indexes(index)
                     .billing_mode(BillingMode::PayPerRequest)
                     .send()
                     .await
@@ -443,6 +690,20 @@ impl ReportStore for DynamoReportStore {
             Err(e) => return Err(self.error(e, "check the table")),
         }
         self.wait_active().await?;
+        let table_created = actions.last().is_some_and(|a| a.created);
+        let index = self.ensure_summary_index().await?;
+        // An index made with its table was created by this call too.
+        actions.push(SetupAction {
+            created: index.created || table_created,
+            ..index
+        });
+        let added = self.add_missing_summaries().await?;
+        let summaries = format!("report summaries in {}", self.describe());
+        actions.push(if added > 0 {
+            SetupAction::created(format!("{summaries} ({added} added)"))
+        } else {
+            SetupAction::existing(summaries)
+        });
 
         let ttl_resource = format!("TTL on attribute ttl of {}", self.describe());
         let status = client

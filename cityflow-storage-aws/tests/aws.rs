@@ -373,10 +373,92 @@ async fn dynamodb_setup_twice_creates_nothing_the_second_time() {
     };
     let store = DynamoReportStore::new(dynamodb_config(&endpoint));
     let first = store.setup().await.unwrap();
-    assert_eq!(first.len(), 2, "table and TTL: {first:?}");
-    assert!(first.iter().all(|a| a.created), "{first:?}");
+    let created: Vec<bool> = first.iter().map(|a| a.created).collect();
+    // Table, summary index, summaries to add (none in a new table), TTL.
+    assert_eq!(created, [true, true, false, true], "{first:?}");
+    assert!(first[1].resource.contains("reports_by_date"), "{first:?}");
     let second = store.setup().await.unwrap();
     assert!(second.iter().all(|a| !a.created), "{second:?}");
+}
+
+/// A table made before the summary index (no index, items without summaries): setup adds
+/// the index and the summaries, and listing then finds every report, by a Query.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dynamodb_setup_indexes_a_table_made_before_the_summary_index() {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    };
+    let Some(endpoint) = endpoint(&DYNAMODB).await else {
+        return;
+    };
+    let config = dynamodb_config(&endpoint);
+    let raw = raw_dynamodb(&endpoint).await;
+    let attribute = |name: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .unwrap()
+    };
+    let key = |name: &str, kind| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(kind)
+            .build()
+            .unwrap()
+    };
+    raw.create_table()
+        .table_name(&config.dynamodb_table)
+        .attribute_definitions(attribute("report_id"))
+        .attribute_definitions(attribute("date"))
+        .key_schema(key("report_id", KeyType::Hash))
+        .key_schema(key("date", KeyType::Range))
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .unwrap();
+    let store = DynamoReportStore::new(config.clone());
+    let dates = [date("2024-02-28"), date("2024-02-29"), date("2024-03-01")];
+    let mut written = Vec::new();
+    for (i, d) in dates.iter().enumerate() {
+        let report = StoredReport::new(sample_report(*d, i as u32), Timestamp::now());
+        store.put(&report).await.unwrap();
+        // As an earlier version wrote it: no summary, no index key.
+        raw.update_item()
+            .table_name(&config.dynamodb_table)
+            .key("report_id", AttributeValue::S(report.report_id.clone()))
+            .key("date", AttributeValue::S(d.to_string()))
+            .update_expression("REMOVE listing, summary")
+            .send()
+            .await
+            .unwrap();
+        written.push(report);
+    }
+    let actions = store.setup().await.unwrap();
+    let by_resource = |needle: &str| {
+        actions
+            .iter()
+            .find(|a| a.resource.contains(needle))
+            .unwrap_or_else(|| panic!("no {needle} in {actions:?}"))
+            .clone()
+    };
+    assert!(!by_resource("table").created, "{actions:?}");
+    assert!(by_resource("reports_by_date").created, "{actions:?}");
+    let summaries = by_resource("summaries");
+    assert!(
+        summaries.created && summaries.resource.contains("3 added"),
+        "{actions:?}"
+    );
+    let listed = store
+        .summaries(cityflow_core::SummaryQuery::oldest_first(DateRange::ALL, 10))
+        .await
+        .unwrap();
+    let expected: Vec<cityflow_core::ReportSummary> =
+        written.iter().map(cityflow_core::ReportSummary::of).collect();
+    assert_eq!(listed, expected);
+    assert_eq!(store.list(DateRange::ALL).await.unwrap(), dates.to_vec());
+    let again = store.setup().await.unwrap();
+    assert!(again.iter().all(|a| !a.created), "idempotent: {again:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

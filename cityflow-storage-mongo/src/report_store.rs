@@ -4,7 +4,9 @@ use std::future::IntoFuture;
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
-use cityflow_core::{DateRange, Error, ReportStore, Result, SetupAction, StoredReport};
+use cityflow_core::{
+    DateRange, Error, ReportStore, ReportSummary, Result, SetupAction, StoredReport, SummaryQuery,
+};
 use futures_util::TryStreamExt;
 use mongodb::bson::{self, doc, Document};
 use mongodb::options::{ClientOptions, IndexOptions};
@@ -21,6 +23,10 @@ const MAX_DOCUMENT_BYTES: u64 = 16 * 1024 * 1024;
 /// The field holding the gzip-compressed JSON of a report too large for a plain document
 /// (then `report` is absent).
 const REPORT_GZ: &str = "report_gz";
+
+/// The field holding the report's [`ReportSummary`], written in the same upsert: what
+/// listing and statistics read (projected alone, through the index on `date`).
+const SUMMARY: &str = "summary";
 
 /// The two unique indexes of the collection, by name.
 const INDEXES: [(&str, &str); 2] = [("date_unique", "date"), ("report_id_unique", "report_id")];
@@ -238,6 +244,70 @@ impl MongoReportStore {
             })
     }
 
+    /// The `date` of a document.
+    fn date_of(&self, d: &Document) -> Result<NaiveDate> {
+        let text = d.get_str("date").map_err(|e| Error::Backend {
+            target: self.target(),
+            message: format!("a document has no text `date`: {e}"),
+            source: None,
+        })?;
+        cityflow_core::parse_date(text).map_err(|m| Error::Backend {
+            target: self.target(),
+            message: format!("a document has an invalid date: {m}"),
+            source: None,
+        })
+    }
+
+    /// Adds its summary to every document stored without one (by an earlier version),
+    /// idempotently: each update applies only while the document is still the one read, so
+    /// a newer report written meanwhile keeps its own. Returns how many it added.
+    pub async fn add_missing_summaries(&self) -> Result<u64> {
+        let coll = self.collection().await?;
+        let missing: Vec<Document> = self
+            .bounded("find the reports without a summary", || async {
+                let cursor = coll
+                    .find(doc! { SUMMARY: { "$exists": false } })
+                    .projection(doc! { "_id": 0, "date": 1 })
+                    .await?;
+                cursor.try_collect().await
+            })
+            .await?;
+        let total = missing.len();
+        let mut added = 0;
+        for (i, d) in missing.iter().enumerate() {
+            let date = self.date_of(d)?;
+            let stored = match self.get(date).await {
+                Ok(stored) => stored,
+                Err(e) if e.kind() == cityflow_core::ErrorKind::NotFound => continue,
+                Err(e) => return Err(e),
+            };
+            let summary = bson::to_document(&ReportSummary::of(&stored)).map_err(|e| {
+                Error::Backend {
+                    target: self.target(),
+                    message: format!("cannot convert the summary of {date} to BSON: {e}"),
+                    source: None,
+                }
+            })?;
+            let result = self
+                .bounded(&format!("add the summary of {date}"), || {
+                    coll.update_one(
+                        doc! {
+                            "date": date_key(date),
+                            "timestamp": stored.timestamp.to_string(),
+                            SUMMARY: { "$exists": false },
+                        },
+                        doc! { "$set": { SUMMARY: summary.clone() } },
+                    )
+                })
+                .await?;
+            added += result.modified_count;
+            if (i + 1) % 100 == 0 || i + 1 == total {
+                tracing::info!(done = i + 1, total, "adding the summaries of stored reports");
+            }
+        }
+        Ok(added)
+    }
+
     /// The `report` of a document stored with [`REPORT_GZ`], as BSON.
     fn decompressed(&self, date: NaiveDate, gz: bson::Bson) -> Result<bson::Bson> {
         use std::io::Read;
@@ -263,15 +333,36 @@ fn date_key(date: NaiveDate) -> String {
     date.format("%Y-%m-%d").to_string()
 }
 
+/// The filter of the documents of `range`.
+fn range_filter(range: DateRange) -> Document {
+    let mut bounds = Document::new();
+    if let Some(from) = range.from {
+        bounds.insert("$gte", date_key(from));
+    }
+    if let Some(to) = range.to {
+        bounds.insert("$lte", date_key(to));
+    }
+    if bounds.is_empty() {
+        doc! {}
+    } else {
+        doc! { "date": bounds }
+    }
+}
+
 #[async_trait]
 impl ReportStore for MongoReportStore {
     async fn put(&self, report: &StoredReport) -> Result<String> {
         let what = format!("save the report for {}", report.date);
-        let document = bson::to_document(report).map_err(|e| Error::Backend {
+        let convert = |e: bson::ser::Error| Error::Backend {
             target: self.target(),
             message: format!("cannot convert the report for {} to BSON: {e}", report.date),
             source: None,
-        })?;
+        };
+        let mut document = bson::to_document(report).map_err(convert)?;
+        document.insert(
+            SUMMARY,
+            bson::to_document(&ReportSummary::of(report)).map_err(convert)?,
+        );
         // Over the limit, the report goes gzip-compressed in a BinData field; still over it,
         // it is refused before sending (the server would cut the connection or answer
         // cryptically).
@@ -360,6 +451,7 @@ impl ReportStore for MongoReportStore {
             .await?;
         let mut document =
             found.ok_or_else(|| Error::not_found(self.describe(), format!("report for {date}")))?;
+        document.remove(SUMMARY);
         if let Some(gz) = document.remove(REPORT_GZ) {
             let report = self.decompressed(date, gz)?;
             document.insert("report", report);
@@ -371,20 +463,55 @@ impl ReportStore for MongoReportStore {
         })
     }
 
+    async fn summaries(&self, query: SummaryQuery) -> Result<Vec<ReportSummary>> {
+        let coll = self.collection().await?;
+        let filter = range_filter(query.range);
+        let order = if query.newest_first { -1 } else { 1 };
+        let limit = query.page_size() as i64;
+        // Through the unique index on `date`, the summary alone: never the report.
+        let documents: Vec<Document> = self
+            .bounded("list the report summaries", || async {
+                let cursor = coll
+                    .find(filter.clone())
+                    .projection(doc! { "_id": 0, "date": 1, SUMMARY: 1 })
+                    .sort(doc! { "date": order })
+                    .limit(limit)
+                    .await?;
+                cursor.try_collect().await
+            })
+            .await?;
+        let mut summaries = Vec::with_capacity(documents.len());
+        for mut d in documents {
+            match d.remove(SUMMARY) {
+                Some(bson::Bson::Document(summary)) => {
+                    summaries.push(bson::from_document(summary).map_err(|e| Error::Backend {
+                        target: self.target(),
+                        message: format!(
+                            "the summary of {} is unreadable: {e}",
+                            d.get_str("date").unwrap_or("a document")
+                        ),
+                        source: None,
+                    })?)
+                }
+                // Written before summaries were: read from the report until `cityflow setup`
+                // adds it.
+                _ => {
+                    let date = self.date_of(&d)?;
+                    tracing::warn!(%date, "a report has no summary yet: `cityflow setup` adds it");
+                    match self.get(date).await {
+                        Ok(stored) => summaries.push(ReportSummary::of(&stored)),
+                        Err(e) if e.kind() == cityflow_core::ErrorKind::NotFound => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
+        }
+        Ok(summaries)
+    }
+
     async fn list(&self, range: DateRange) -> Result<Vec<NaiveDate>> {
         let coll = self.collection().await?;
-        let mut bounds = Document::new();
-        if let Some(from) = range.from {
-            bounds.insert("$gte", date_key(from));
-        }
-        if let Some(to) = range.to {
-            bounds.insert("$lte", date_key(to));
-        }
-        let filter = if bounds.is_empty() {
-            doc! {}
-        } else {
-            doc! { "date": bounds }
-        };
+        let filter = range_filter(range);
         let what = "list the reports";
         // The query and the reading of its cursor are one attempt: a cursor cut halfway cannot
         // be resumed, the query is run again.
@@ -398,21 +525,7 @@ impl ReportStore for MongoReportStore {
                 cursor.try_collect().await
             })
             .await?;
-        let mut dates = Vec::with_capacity(documents.len());
-        for d in documents {
-            let text = d.get_str("date").map_err(|e| Error::Backend {
-                target: self.target(),
-                message: format!("a document has no text `date`: {e}"),
-                source: None,
-            })?;
-            let date = cityflow_core::parse_date(text).map_err(|m| Error::Backend {
-                target: self.target(),
-                message: format!("a document has an invalid date: {m}"),
-                source: None,
-            })?;
-            dates.push(date);
-        }
-        Ok(dates)
+        documents.iter().map(|d| self.date_of(d)).collect()
     }
 
     async fn delete(&self, date: NaiveDate) -> Result<()> {
@@ -424,15 +537,24 @@ impl ReportStore for MongoReportStore {
         Ok(())
     }
 
+    /// The unique indexes, then the summaries of reports stored without one.
     async fn setup(&self) -> Result<Vec<SetupAction>> {
         let setup = self.ensure_indexes().await?;
         let on = |name: &String| format!("unique index {name} on {}", self.describe());
-        Ok(setup
+        let mut actions: Vec<SetupAction> = setup
             .created
             .iter()
             .map(|n| SetupAction::created(on(n)))
             .chain(setup.existing.iter().map(|n| SetupAction::existing(on(n))))
-            .collect())
+            .collect();
+        let added = self.add_missing_summaries().await?;
+        let resource = format!("report summaries on {}", self.describe());
+        actions.push(if added > 0 {
+            SetupAction::created(format!("{resource} ({added} added)"))
+        } else {
+            SetupAction::existing(resource)
+        });
+        Ok(actions)
     }
 
     fn describe(&self) -> String {
