@@ -125,10 +125,7 @@ pub fn dashboard(reports: &[ReportSummary]) -> String {
         d = latest.date
     );
     let series = |f: &dyn Fn(&Summary) -> Option<f64>| -> Vec<(chrono::NaiveDate, Option<f64>)> {
-        reports
-            .iter()
-            .map(|r| (r.date, f(&r.summary)))
-            .collect()
+        reports.iter().map(|r| (r.date, f(&r.summary))).collect()
     };
     let first = reports.first().map(|r| r.date).unwrap_or(latest.date);
     let _ = write!(

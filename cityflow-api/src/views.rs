@@ -228,7 +228,8 @@ pub fn cursor_of(last: NaiveDate) -> String {
 
 /// The date a cursor of [`cursor_of`] holds; 400 for anything else.
 fn cursor_date(cursor: &str) -> Result<NaiveDate, Problem> {
-    let bad = || Problem::invalid_query("cursor: not a cursor this API gave; start again without it");
+    let bad =
+        || Problem::invalid_query("cursor: not a cursor this API gave; start again without it");
     if cursor.len() > 64 || cursor.len() % 2 != 0 || !cursor.is_ascii() {
         return Err(bad());
     }
@@ -236,7 +237,9 @@ fn cursor_date(cursor: &str) -> Result<NaiveDate, Problem> {
         .step_by(2)
         .map(|i| u8::from_str_radix(&cursor[i..i + 2], 16).ok())
         .collect();
-    let plain = bytes.and_then(|b| String::from_utf8(b).ok()).ok_or_else(bad)?;
+    let plain = bytes
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(bad)?;
     plain
         .strip_prefix("v1:")
         .and_then(|d| cityflow_core::parse_date(d).ok())
@@ -618,7 +621,12 @@ mod tests {
     }
 
     fn lq(pairs: &[(&str, &str)]) -> ListQuery {
-        let get = |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string());
+        let get = |k: &str| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        };
         ListQuery {
             from: get("from"),
             to: get("to"),
@@ -635,14 +643,19 @@ mod tests {
         assert_eq!(first.query().unwrap().range.from, None);
         let next = first.next_url(d("2025-01-05"));
         let cursor = next.rsplit_once("cursor=").unwrap().1;
-        assert_eq!(next, format!("/reports?to=2025-12-31&limit=2&cursor={cursor}"));
+        assert_eq!(
+            next,
+            format!("/reports?to=2025-12-31&limit=2&cursor={cursor}")
+        );
         let second = lq(&[("to", "2025-12-31"), ("limit", "2"), ("cursor", cursor)])
             .page()
             .unwrap();
         assert_eq!(second.query().unwrap().range.from, Some(d("2025-01-06")));
         assert_eq!(second.query().unwrap().range.to, Some(d("2025-12-31")));
         // A cursor past the range's end: nothing left.
-        let past = lq(&[("to", "2025-01-05"), ("cursor", cursor)]).page().unwrap();
+        let past = lq(&[("to", "2025-01-05"), ("cursor", cursor)])
+            .page()
+            .unwrap();
         assert_eq!(past.query(), None);
         assert_eq!(lq(&[]).page().unwrap().limit, DEFAULT_PAGE);
         for bad in [

@@ -9,8 +9,8 @@ use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex,
-    GlobalSecondaryIndexUpdate, IndexStatus, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, TableStatus, TimeToLiveSpecification, TimeToLiveStatus,
+    GlobalSecondaryIndexUpdate, IndexStatus, KeySchemaElement, KeyType, Projection, ProjectionType,
+    ScalarAttributeType, TableStatus, TimeToLiveSpecification, TimeToLiveStatus,
 };
 use chrono::NaiveDate;
 use cityflow_core::{
@@ -485,7 +485,11 @@ impl DynamoReportStore {
                 Err(e) => return Err(self.error(e, &format!("add the summary of {date}"))),
             }
             if (i + 1) % 100 == 0 || i + 1 == total {
-                tracing::info!(done = i + 1, total, "adding the summaries of stored reports");
+                tracing::info!(
+                    done = i + 1,
+                    total,
+                    "adding the summaries of stored reports"
+                );
             }
         }
         Ok(added)

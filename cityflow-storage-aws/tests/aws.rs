@@ -450,11 +450,16 @@ async fn dynamodb_setup_indexes_a_table_made_before_the_summary_index() {
         "{actions:?}"
     );
     let listed = store
-        .summaries(cityflow_core::SummaryQuery::oldest_first(DateRange::ALL, 10))
+        .summaries(cityflow_core::SummaryQuery::oldest_first(
+            DateRange::ALL,
+            10,
+        ))
         .await
         .unwrap();
-    let expected: Vec<cityflow_core::ReportSummary> =
-        written.iter().map(cityflow_core::ReportSummary::of).collect();
+    let expected: Vec<cityflow_core::ReportSummary> = written
+        .iter()
+        .map(cityflow_core::ReportSummary::of)
+        .collect();
     assert_eq!(listed, expected);
     assert_eq!(store.list(DateRange::ALL).await.unwrap(), dates.to_vec());
     let again = store.setup().await.unwrap();

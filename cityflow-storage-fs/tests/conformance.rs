@@ -66,3 +66,79 @@ async fn a_corrupt_report_file_is_a_clear_error() {
     assert!(msg.contains("daily_report_2025-11-04.json"), "{msg}");
     assert!(msg.contains("not a valid stored report"), "{msg}");
 }
+
+/// The summary index across a writer killed between the report and its year file (the
+/// marker it leaves is read around, then repaired by the next write), and across a
+/// directory written before the index existed (read from the reports, built by setup).
+#[tokio::test]
+async fn the_summary_index_survives_a_killed_writer_and_older_directories() {
+    use cityflow_core::{
+        conformance::sample_report, DateRange, ReportStore, ReportSummary, StoredReport,
+        SummaryQuery, Timestamp,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("reports");
+    let store = FsReportStore::new(&root);
+    let days: Vec<chrono::NaiveDate> = ["2025-12-31", "2026-01-01", "2026-01-02"]
+        .iter()
+        .map(|d| d.parse().unwrap())
+        .collect();
+    let mut written = Vec::new();
+    for (i, d) in days.iter().enumerate() {
+        let report = StoredReport::new(sample_report(*d, i as u32), Timestamp::now());
+        store.put(&report).await.unwrap();
+        written.push(report);
+    }
+    let all = SummaryQuery::oldest_first(DateRange::ALL, 100);
+    let summaries = |w: &[StoredReport]| w.iter().map(ReportSummary::of).collect::<Vec<_>>();
+    assert_eq!(store.summaries(all).await.unwrap(), summaries(&written));
+    let index = root.join(".summaries");
+    assert!(index.join("daily_summaries_2025.jsonl").is_file());
+    assert!(index.join("daily_summaries_2026.jsonl").is_file());
+
+    // Killed after writing the report of 2026-01-01, before its year file.
+    let replaced = StoredReport::new(sample_report(days[1], 9), Timestamp::now());
+    std::fs::write(index.join("pending_2026-01-01"), b"").unwrap();
+    std::fs::write(
+        store.path_of(days[1]),
+        serde_json::to_vec_pretty(&replaced).unwrap(),
+    )
+    .unwrap();
+    written[1] = replaced;
+    assert_eq!(
+        store.summaries(all).await.unwrap(),
+        summaries(&written),
+        "a marked date is read from its report"
+    );
+    // The next write repairs the year file and removes the marker.
+    let d4: chrono::NaiveDate = "2026-01-03".parse().unwrap();
+    let fourth = StoredReport::new(sample_report(d4, 4), Timestamp::now());
+    store.put(&fourth).await.unwrap();
+    written.push(fourth);
+    assert!(!index.join("pending_2026-01-01").exists());
+    let year = std::fs::read_to_string(index.join("daily_summaries_2026.jsonl")).unwrap();
+    assert!(
+        year.contains(&serde_json::to_string(&ReportSummary::of(&written[1])).unwrap()),
+        "repaired: {year}"
+    );
+    assert_eq!(store.summaries(all).await.unwrap(), summaries(&written));
+
+    // A directory written before the index existed.
+    std::fs::remove_dir_all(&index).unwrap();
+    assert_eq!(
+        store.summaries(all).await.unwrap(),
+        summaries(&written),
+        "read from the reports meanwhile"
+    );
+    let actions = store.setup().await.unwrap();
+    assert!(
+        actions.iter().any(|a| a.created
+            && a.resource.contains("summary index")
+            && a.resource.contains("(4 reports)")),
+        "{actions:?}"
+    );
+    assert!(index.join("daily_summaries_2026.jsonl").is_file());
+    assert_eq!(store.summaries(all).await.unwrap(), summaries(&written));
+    let again = store.setup().await.unwrap();
+    assert!(again.iter().all(|a| !a.created), "{again:?}");
+}

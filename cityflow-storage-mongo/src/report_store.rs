@@ -281,13 +281,12 @@ impl MongoReportStore {
                 Err(e) if e.kind() == cityflow_core::ErrorKind::NotFound => continue,
                 Err(e) => return Err(e),
             };
-            let summary = bson::to_document(&ReportSummary::of(&stored)).map_err(|e| {
-                Error::Backend {
+            let summary =
+                bson::to_document(&ReportSummary::of(&stored)).map_err(|e| Error::Backend {
                     target: self.target(),
                     message: format!("cannot convert the summary of {date} to BSON: {e}"),
                     source: None,
-                }
-            })?;
+                })?;
             let result = self
                 .bounded(&format!("add the summary of {date}"), || {
                     coll.update_one(
@@ -302,7 +301,11 @@ impl MongoReportStore {
                 .await?;
             added += result.modified_count;
             if (i + 1) % 100 == 0 || i + 1 == total {
-                tracing::info!(done = i + 1, total, "adding the summaries of stored reports");
+                tracing::info!(
+                    done = i + 1,
+                    total,
+                    "adding the summaries of stored reports"
+                );
             }
         }
         Ok(added)

@@ -237,3 +237,68 @@ async fn a_report_over_16_mb_is_stored_compressed_and_read_back_equal() {
     assert_eq!(store.count_documents_for(date).await.unwrap(), 1);
     store.drop_database().await.unwrap();
 }
+
+/// Documents stored before summaries were (no `summary` field): listed from their reports
+/// until setup adds their summaries, which it does once, leaving newer documents alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn setup_adds_the_summaries_of_documents_stored_before_them() {
+    use cityflow_core::{DateRange, ReportSummary, SummaryQuery};
+    let Some(url) = endpoint(&MONGODB).await else {
+        return;
+    };
+    let store = store(&url);
+    let client = mongodb::Client::with_uri_str(&url).await.unwrap();
+    let coll = client
+        .database(&store.config().database)
+        .collection::<Document>("reports");
+    let mut written = Vec::new();
+    for (i, day) in ["2024-02-28", "2024-02-29", "2024-03-01"]
+        .iter()
+        .enumerate()
+    {
+        let report = StoredReport::new(
+            sample_report(day.parse().unwrap(), i as u32),
+            Timestamp::now(),
+        );
+        store.put(&report).await.unwrap();
+        let raw = coll.find_one(doc! {"date": *day}).await.unwrap().unwrap();
+        assert_eq!(
+            raw.get_document("summary")
+                .unwrap()
+                .get_str("date")
+                .unwrap(),
+            *day,
+            "the summary is written with the report"
+        );
+        written.push(report);
+    }
+    coll.update_many(doc! {}, doc! {"$unset": {"summary": ""}})
+        .await
+        .unwrap();
+    let expected: Vec<ReportSummary> = written.iter().map(ReportSummary::of).collect();
+    let query = SummaryQuery::oldest_first(DateRange::ALL, 10);
+    assert_eq!(
+        store.summaries(query).await.unwrap(),
+        expected,
+        "read from the reports meanwhile"
+    );
+    let actions = store.setup().await.unwrap();
+    let summaries = actions
+        .iter()
+        .find(|a| a.resource.contains("summaries"))
+        .unwrap();
+    assert!(
+        summaries.created && summaries.resource.contains("3 added"),
+        "{actions:?}"
+    );
+    assert_eq!(
+        coll.count_documents(doc! {"summary": {"$exists": true}})
+            .await
+            .unwrap(),
+        3
+    );
+    assert_eq!(store.summaries(query).await.unwrap(), expected);
+    let again = store.setup().await.unwrap();
+    assert!(again.iter().all(|a| !a.created), "idempotent: {again:?}");
+    store.drop_database().await.unwrap();
+}
