@@ -262,9 +262,61 @@ async fn exercise(store: Arc<dyn ReportStore>) {
         .json();
     assert_eq!(some["count"], 3);
     assert_eq!(some["from"], "2026-03-05");
+    assert_eq!(some["next"], serde_json::Value::Null, "one page");
+    assert!(!get(&api, "/reports?from=2026-03-05&to=2026-03-07")
+        .await
+        .headers
+        .contains_key("link"));
+    // A long range is paged, not refused.
+    assert_eq!(
+        get(&api, "/reports?from=2016-01-01&to=2026-03-05")
+            .await
+            .json()["count"],
+        3
+    );
+
+    // Pages of three: every report once, in order, by the `Link` of each page.
+    let mut url = "/reports?limit=3".to_string();
+    let mut paged = Vec::new();
+    let mut pages = 0;
+    loop {
+        let answer = get(&api, &url).await;
+        let link = answer
+            .headers
+            .get("link")
+            .map(|l| l.to_str().unwrap().to_string());
+        let page = answer.json();
+        assert_eq!(page["limit"], 3);
+        for r in page["reports"].as_array().unwrap() {
+            paged.push(r["date"].as_str().unwrap().to_string());
+        }
+        pages += 1;
+        match link {
+            Some(link) => {
+                let target = link
+                    .strip_prefix('<')
+                    .and_then(|l| l.strip_suffix(">; rel=\"next\""))
+                    .unwrap_or_else(|| panic!("a Link header: {link}"));
+                assert!(
+                    target.ends_with(page["next"].as_str().unwrap()),
+                    "{target} carries the cursor"
+                );
+                url = target.to_string();
+            }
+            None => {
+                assert_eq!(page["next"], serde_json::Value::Null);
+                break;
+            }
+        }
+        assert!(pages <= 4, "paging ends");
+    }
+    assert_eq!(paged, dates, "every report once, in order, over {pages} pages");
     for bad in [
         "/reports?from=2026-03-07&to=2026-03-05",
-        "/reports?from=2025-01-01&to=2026-03-05",
+        "/reports?limit=0",
+        "/reports?limit=1001",
+        "/reports?cursor=2026-03-05",
+        "/stats?from=2015-01-01&to=2026-03-05",
         "/reports?from=2026-02-30",
         "/reports?to=x",
         "/reports?from=2026-03-01&from=2026-03-02",
@@ -603,7 +655,11 @@ async fn the_openapi_document_covers_every_route() {
         .as_array()
         .unwrap();
     let names: Vec<&str> = params.iter().map(|p| p["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["from", "to"]);
+    assert_eq!(names, ["from", "to", "limit", "cursor"]);
+    let stats_params = doc["paths"]["/stats"]["get"]["parameters"]
+        .as_array()
+        .unwrap();
+    assert_eq!(stats_params.len(), 2, "/stats: from and to");
     // Only the answers a route can give: `/reports/latest` has nothing to send a 400 about.
     let answers = |path: &str| {
         let mut codes: Vec<String> = doc["paths"][path]["get"]["responses"]
