@@ -310,7 +310,10 @@ async fn exercise(store: Arc<dyn ReportStore>) {
         }
         assert!(pages <= 4, "paging ends");
     }
-    assert_eq!(paged, dates, "every report once, in order, over {pages} pages");
+    assert_eq!(
+        paged, dates,
+        "every report once, in order, over {pages} pages"
+    );
     for bad in [
         "/reports?from=2026-03-07&to=2026-03-05",
         "/reports?limit=0",

@@ -1,6 +1,7 @@
-//! `cityflow report list`: the dates that have a stored report.
+//! `cityflow report list`: the dates that have a stored report, read from the store's summary
+//! index a page at a time (as `GET /reports` reads it), printed as the pages come.
 
-use cityflow_core::DateRange;
+use cityflow_core::{DateRange, ReportStoreExt};
 
 use super::{parse_date_arg, Context};
 use crate::cli::ListArgs;
@@ -19,7 +20,17 @@ pub async fn run(ctx: &Context, args: ListArgs) -> Result<u8, Failure> {
         .transpose()?;
     let range = DateRange::new(from, to)?;
     let storage = cityflow_storage::build(&ctx.config).await?;
-    let dates = storage.reports.list(range).await?;
+    let mut dates = Vec::new();
+    let json = ctx.json;
+    storage
+        .reports
+        .for_each_summary(range, &mut |summary| {
+            if !json {
+                println!("{}", summary.date);
+            }
+            dates.push(summary.date);
+        })
+        .await?;
     if ctx.json {
         let out = serde_json::json!({
             "ok": true,
@@ -28,9 +39,6 @@ pub async fn run(ctx: &Context, args: ListArgs) -> Result<u8, Failure> {
         });
         println!("{out}");
     } else {
-        for d in &dates {
-            println!("{d}");
-        }
         tracing::info!(count = dates.len(), target = %storage.reports.describe(), "listed reports");
     }
     Ok(0)
