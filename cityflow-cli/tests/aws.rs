@@ -37,8 +37,14 @@ fn aws_mode_exports_to_s3_and_dynamodb_and_reads_back() {
         "{out}"
     );
     assert!(out.contains("✓ created: TTL on attribute ttl"), "{out}");
+    assert!(
+        out.contains(&format!(
+            "✓ created: index reports_by_date of DynamoDB table {table}"
+        )),
+        "{out}"
+    );
     let out = stdout_of(&cityflow(dir.path(), &vars).arg("setup").assert().success());
-    assert!(out.contains("0 created, 3 already there"), "{out}");
+    assert!(out.contains("0 created, 5 already there"), "{out}");
 
     let out = stdout_of(
         &cityflow(dir.path(), &vars)

@@ -35,6 +35,8 @@ fn files(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir)
         .map(|d| {
             d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                // The reports' summary index, beside them.
+                .filter(|n| n != ".summaries")
                 .collect()
         })
         .unwrap_or_default();

@@ -160,7 +160,11 @@ fn corpus() -> Vec<(&'static str, Vec<u8>, Expect)> {
         ("29 February of a common year", get("/reports/2026-02-29"), ClientError),
         ("all nines", get("/reports/9999-99-99"), ClientError),
         ("all zeros", get("/reports/0000-00-00"), ClientError),
-        ("year 0 to 9999", get("/reports?from=0000-01-01&to=9999-12-31"), ClientError),
+        // Paged: any range is one page of at most `limit`.
+        ("year 0 to 9999, listed", get("/reports?from=0000-01-01&to=9999-12-31"), NoServerError),
+        ("year 0 to 9999, stats", get("/stats?from=0000-01-01&to=9999-12-31"), ClientError),
+        ("a huge limit", get("/reports?limit=18446744073709551616"), ClientError),
+        ("a forged cursor", get("/reports?cursor=76313a393939392d39392d3939"), ClientError),
         ("six-digit years", get("/stats?from=-99999-01-01&to=+99999-12-31"), ClientError),
         ("the last representable date", get("/stats?from=9999-12-31"), NoServerError),
         ("an inverted range", get("/reports?from=2026-03-10&to=2026-03-01"), ClientError),

@@ -68,13 +68,25 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
             let p = e.unwrap().path();
             if p.is_dir() {
                 out.extend(files_under(&p));
-            } else {
+            } else if !is_summary_year_file(&p) {
                 out.push(p);
             }
         }
     }
     out.sort();
     out
+}
+
+/// A year file of a reports directory's summary index (`.summaries/daily_summaries_YYYY.jsonl`):
+/// the index beside the reports, which the files store's own tests check. Left out of
+/// [`files_under`]; anything else there (a pending marker, a staging file) is listed.
+fn is_summary_year_file(path: &Path) -> bool {
+    let in_index = path
+        .parent()
+        .and_then(|p| p.file_name())
+        .is_some_and(|n| n == ".summaries");
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    in_index && name.starts_with("daily_summaries_") && name.ends_with(".jsonl")
 }
 
 /// The names of the files below `dir`, sorted.
