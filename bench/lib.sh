@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the benchmark scripts (sourced): reading /usr/bin/time -v reports and medians.
 
 # wall_seconds FILE → the elapsed wall-clock time of a `/usr/bin/time -v -o FILE` report, in s

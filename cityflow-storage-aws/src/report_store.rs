@@ -10,7 +10,8 @@ use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex,
     GlobalSecondaryIndexUpdate, IndexStatus, KeySchemaElement, KeyType, Projection, ProjectionType,
-    ScalarAttributeType, TableStatus, TimeToLiveSpecification, TimeToLiveStatus,
+    ReturnConsumedCapacity, ScalarAttributeType, TableStatus, TimeToLiveSpecification,
+    TimeToLiveStatus,
 };
 use chrono::NaiveDate;
 use cityflow_core::{
@@ -334,9 +335,20 @@ impl DynamoReportStore {
                 .scan_index_forward(!newest_first)
                 .set_limit((wanted < 10_000).then_some(wanted as i32))
                 .set_exclusive_start_key(start.take())
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
                 .send()
                 .await
                 .map_err(|e| self.error(e, what))?;
+            // What the table itself counts: the evidence that list and stats read the
+            // index's small items, not the reports (RUST_LOG=cityflow_storage_aws=debug).
+            tracing::debug!(
+                table = %self.config.dynamodb_table,
+                index = SUMMARY_INDEX,
+                items = out.count,
+                scanned = out.scanned_count,
+                read_capacity_units = out.consumed_capacity.as_ref().and_then(|c| c.capacity_units),
+                "DynamoDB Query ({what})"
+            );
             items.extend(out.items.unwrap_or_default());
             match out.last_evaluated_key {
                 Some(key) if !key.is_empty() && items.len() < limit => start = Some(key),
@@ -582,9 +594,16 @@ impl ReportStore for DynamoReportStore {
             .table_name(&self.config.dynamodb_table)
             .set_key(Some(key_of(date)))
             .consistent_read(true)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await
             .map_err(|e| self.error(e, &format!("read the report for {date}")))?;
+        tracing::debug!(
+            table = %self.config.dynamodb_table,
+            %date,
+            read_capacity_units = out.consumed_capacity.as_ref().and_then(|c| c.capacity_units),
+            "DynamoDB GetItem (read the report)"
+        );
         match out.item {
             Some(item) => self.report_from_item(date, item),
             None => Err(Error::not_found(
