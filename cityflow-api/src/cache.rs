@@ -6,10 +6,11 @@
 //!   mod_deflate does): a strong tag promises byte-identical bodies, and gzip bytes are not
 //!   the identity bytes. `If-None-Match` matches either form.
 //! - `Last-Modified` is when the report was exported (the envelope's `timestamp`).
-//! - The server keeps the representations it built (see [`RepresentationCache`]) under the
-//!   store's version token of the report, checked on every request: a report exported while
-//!   the server runs is served on the next request. Stores without a cheap token (MongoDB,
-//!   DynamoDB) are read on every request.
+//! - The server keeps the representations it built (see [`VersionedCache`]) under the
+//!   store's version token of the report (or of the summaries a `/stats` or list answer was
+//!   computed from), checked on every request: a report exported while the server runs is
+//!   served on the next request. Stores without a cheap token (MongoDB, DynamoDB) are read
+//!   on every request.
 
 use axum::body::Body;
 use axum::http::{header, HeaderMap, HeaderValue, Request, Response, StatusCode};
@@ -147,53 +148,71 @@ impl Representation {
     }
 }
 
-/// The representations of reports already built, by date and media type, each under the
-/// store's version token of the report it was built from ([`ReportStore::version`]). A
-/// request asks the store for the token first (a `stat` for files); the same token means the
-/// same stored report, so the bytes and tag are reused without reading, parsing, rendering
-/// or hashing again; another token (a new export) misses and rebuilds. Bounded: when full,
-/// it is emptied (reports are few and rebuilding one costs a read).
+/// Representations already built, each under the store's version token of what it was
+/// built from. A request asks the store for the token first (a `stat` for files); the same
+/// token means the same stored data, so the bytes and tag are reused without reading,
+/// parsing, rendering or hashing again; another token (a new export) misses and rebuilds.
+/// Bounded: when full, it is emptied (rebuilding an entry costs one read).
+///
+/// Two caches use it: reports by date and media type ([`RepresentationCache`], under
+/// [`ReportStore::version`]), and the answers computed from summaries, `/stats` and the
+/// pages of `/reports`, by their canonical query ([`SummaryAnswerCache`], under
+/// [`ReportStore::summaries_version`] of the range they read).
 ///
 /// [`ReportStore::version`]: cityflow_core::ReportStore::version
-#[derive(Debug, Default)]
-pub struct RepresentationCache {
-    entries: std::sync::Mutex<std::collections::HashMap<CacheKey, (String, Representation)>>,
+/// [`ReportStore::summaries_version`]: cityflow_core::ReportStore::summaries_version
+#[derive(Debug)]
+pub struct VersionedCache<K> {
+    entries: std::sync::Mutex<std::collections::HashMap<K, (String, Representation)>>,
+    capacity: usize,
 }
 
-/// A report's date and a media type.
-type CacheKey = (NaiveDate, &'static str);
+/// Reports by date and media type (three media per date, about a year of dates).
+pub type RepresentationCache = VersionedCache<(NaiveDate, &'static str)>;
 
-/// How many representations the cache keeps before it starts over (three per date).
-const CACHE_ENTRIES: usize = 3 * 400;
+/// `/stats` and list pages by their canonical query (`stats 2025-01-01 2025-12-31`).
+pub type SummaryAnswerCache = VersionedCache<String>;
 
-impl RepresentationCache {
-    /// The representation of `date` in `media` built from the report whose token is
+impl<K> VersionedCache<K> {
+    pub fn with_capacity(capacity: usize) -> Self {
+        VersionedCache {
+            entries: std::sync::Mutex::default(),
+            capacity,
+        }
+    }
+}
+
+impl Default for RepresentationCache {
+    fn default() -> Self {
+        VersionedCache::with_capacity(3 * 400)
+    }
+}
+
+impl Default for SummaryAnswerCache {
+    /// Answers are at most a few hundred kilobytes (a page of 1,000 summaries is about
+    /// 400 KB): 256 of them bound the cache to about 100 MB at worst.
+    fn default() -> Self {
+        VersionedCache::with_capacity(256)
+    }
+}
+
+impl<K: std::hash::Hash + Eq> VersionedCache<K> {
+    /// The representation kept under `key` when it was built from data whose token is
     /// `version`.
-    pub fn get(
-        &self,
-        date: NaiveDate,
-        media: &'static str,
-        version: &str,
-    ) -> Option<Representation> {
+    pub fn get(&self, key: &K, version: &str) -> Option<Representation> {
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         entries
-            .get(&(date, media))
+            .get(key)
             .filter(|(v, _)| v == version)
             .map(|(_, rep)| rep.clone())
     }
 
-    pub fn insert(
-        &self,
-        date: NaiveDate,
-        media: &'static str,
-        version: String,
-        rep: Representation,
-    ) {
+    pub fn insert(&self, key: K, version: String, rep: Representation) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.len() >= CACHE_ENTRIES {
+        if entries.len() >= self.capacity && !entries.contains_key(&key) {
             entries.clear();
         }
-        entries.insert((date, media), (version, rep));
+        entries.insert(key, (version, rep));
     }
 }
 

@@ -64,6 +64,8 @@ pub(crate) struct ApiState {
     openapi: Bytes,
     /// Report representations already built, by the store's version token.
     cache: Arc<cache::RepresentationCache>,
+    /// `/stats` and list answers already computed, by the store's token of their summaries.
+    answers: Arc<cache::SummaryAnswerCache>,
 }
 
 impl ApiState {
@@ -102,6 +104,7 @@ pub fn router_with_maps(
         },
         openapi: Bytes::from(openapi_json()),
         cache: Arc::default(),
+        answers: Arc::default(),
         config: Arc::new(config),
     };
     let config = state.config.clone();

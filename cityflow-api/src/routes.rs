@@ -5,14 +5,16 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::NaiveDate;
-use cityflow_core::{render_csv, StoredReport};
+use cityflow_core::{render_csv, DateRange, ReportSummary, StoredReport};
 use serde::Serialize;
 
 use crate::cache::{Freshness, Representation};
 use crate::negotiate;
 use crate::pages;
 use crate::problem::{DateErrors, Problem, RangeErrors, ReportErrors};
-use crate::views::{date_param, item_of, Envelope, ListQuery, RangeQuery, ReportList, Stats};
+use crate::views::{
+    date_param, item_of, Envelope, ListPage, ListQuery, RangeQuery, ReportList, Stats,
+};
 use crate::ApiState;
 
 pub(crate) const JSON: &str = "application/json";
@@ -36,11 +38,39 @@ fn json_response<T: Serialize>(
     headers: &HeaderMap,
     value: &T,
 ) -> Result<Response, Problem> {
+    Ok(json_representation(value)?.respond(headers, state.private()))
+}
+
+fn json_representation<T: Serialize>(value: &T) -> Result<Representation, Problem> {
     let body = serde_json::to_vec(value).map_err(|e| {
         tracing::error!(error = %e, "cannot serialize a response");
         Problem::internal()
     })?;
-    Ok(Representation::new(body, JSON, Freshness::Revalidate).respond(headers, state.private()))
+    Ok(Representation::new(body, JSON, Freshness::Revalidate))
+}
+
+/// An answer computed from the summaries of `range` (`/stats`, a page of `/reports`), known
+/// by `key`: from the cache when the store's token of those summaries is the one it was
+/// computed under, else computed by `compute` (and kept when the store has a token). The
+/// token is taken before the read, so an answer is never kept under a token newer than its
+/// data: a write in between only costs a miss.
+async fn summary_answer(
+    state: &ApiState,
+    key: String,
+    range: DateRange,
+    compute: impl std::future::Future<Output = Result<Representation, Problem>>,
+) -> Result<Representation, Problem> {
+    let version = state.reader.summaries_version(range).await;
+    if let Some(version) = &version {
+        if let Some(rep) = state.answers.get(&key, version) {
+            return Ok(rep);
+        }
+    }
+    let rep = compute.await?;
+    if let Some(version) = version {
+        state.answers.insert(key, version, rep.clone());
+    }
+    Ok(rep)
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -103,10 +133,32 @@ pub(crate) async fn list(
         .map_err(|e| Problem::invalid_query(e.body_text()))?
         .page()?;
     negotiate::require(&headers, &[JSON])?;
-    let summaries = match page.query() {
-        Some(query) => state.reader.summaries(query).await?,
-        None => Vec::new(),
+    let Some(query) = page.query() else {
+        return json_response(&state, &headers, &page_of(&page, &[]));
     };
+    let key = format!(
+        "reports {:?} {:?} {} {:?}",
+        page.from, page.to, page.limit, page.after
+    );
+    let rep = summary_answer(&state, key, query.range, async {
+        let summaries = state.reader.summaries(query).await?;
+        let list = page_of(&page, &summaries);
+        let mut rep = json_representation(&list)?;
+        if let Some(last) = list.next.as_ref().and(summaries.last()) {
+            let link = format!("<{}>; rel=\"next\"", page.next_url(last.date));
+            rep = rep.header(
+                header::LINK,
+                HeaderValue::from_str(&link).expect("dates and hex digits are ASCII"),
+            );
+        }
+        Ok(rep)
+    })
+    .await?;
+    Ok(rep.respond(&headers, state.private()))
+}
+
+/// The list answer of `page` holding `summaries`.
+fn page_of(page: &ListPage, summaries: &[ReportSummary]) -> ReportList {
     // A full page may be the last one: then the next page is empty, which costs one query
     // and tells the client the same.
     let next = match summaries.last() {
@@ -115,26 +167,14 @@ pub(crate) async fn list(
         }
         _ => None,
     };
-    let mut response = json_response(
-        &state,
-        &headers,
-        &ReportList {
-            from: page.from,
-            to: page.to,
-            count: summaries.len(),
-            limit: page.limit,
-            reports: summaries.iter().map(item_of).collect(),
-            next: next.map(crate::views::cursor_of),
-        },
-    )?;
-    if let Some(last) = next {
-        let link = format!("<{}>; rel=\"next\"", page.next_url(last));
-        response.headers_mut().insert(
-            header::LINK,
-            HeaderValue::from_str(&link).expect("dates and hex digits are ASCII"),
-        );
+    ReportList {
+        from: page.from,
+        to: page.to,
+        count: summaries.len(),
+        limit: page.limit,
+        reports: summaries.iter().map(item_of).collect(),
+        next: next.map(crate::views::cursor_of),
     }
-    Ok(response)
 }
 
 /// The summary's indicators over a range: series, mean, min and max.
@@ -150,12 +190,26 @@ pub(crate) async fn stats(
 ) -> Result<Response, Problem> {
     let range = range_of(params)?.range()?;
     negotiate::require(&headers, &[JSON])?;
-    let summaries = state.reader.summaries_over(range).await?;
-    json_response(
-        &state,
-        &headers,
-        &Stats::of(range.map(|r| r.0), range.map(|r| r.1), &summaries),
-    )
+    let (key, read) = match range {
+        Some((from, to)) => (
+            format!("stats {from} {to}"),
+            DateRange {
+                from: Some(from),
+                to: Some(to),
+            },
+        ),
+        None => ("stats latest".to_string(), DateRange::ALL),
+    };
+    let rep = summary_answer(&state, key, read, async {
+        let summaries = state.reader.summaries_over(range).await?;
+        json_representation(&Stats::of(
+            range.map(|r| r.0),
+            range.map(|r| r.1),
+            &summaries,
+        ))
+    })
+    .await?;
+    Ok(rep.respond(&headers, state.private()))
 }
 
 /// How a report path names its representation.
@@ -222,7 +276,7 @@ async fn representation(
 ) -> Result<Representation, Problem> {
     let version = state.reader.version(date).await;
     if let Some(version) = &version {
-        if let Some(mut rep) = state.cache.get(date, media, version) {
+        if let Some(mut rep) = state.cache.get(&(date, media), version) {
             // The policy depends on today's date, not on the report: computed afresh.
             rep.freshness = Freshness::of_report(date, crate::today_in_paris());
             return Ok(rep);
@@ -231,7 +285,7 @@ async fn representation(
     let stored = state.reader.get(date).await?;
     let rep = represent(&stored, media, state.reader.maps.is_some())?;
     if let Some(version) = version {
-        state.cache.insert(date, media, version, rep.clone());
+        state.cache.insert((date, media), version, rep.clone());
     }
     Ok(rep)
 }

@@ -481,6 +481,15 @@ impl Reader {
         }
     }
 
+    /// The store's token of the summaries of `range`; `None` when it has none or does not
+    /// answer in time (then the summaries are read).
+    pub async fn summaries_version(&self, range: DateRange) -> Option<String> {
+        match tokio::time::timeout(self.timeout, self.store.summaries_version(range)).await {
+            Ok(Ok(version)) => version,
+            _ => None,
+        }
+    }
+
     /// One page of summaries, from the store's summary index.
     pub async fn summaries(&self, query: SummaryQuery) -> Result<Vec<ReportSummary>, Problem> {
         self.within(self.store.summaries(query)).await

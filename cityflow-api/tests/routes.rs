@@ -378,7 +378,28 @@ async fn exercise(store: Arc<dyn ReportStore>) {
         .contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; Quai &amp; &quot;Pont&quot;"));
     assert!(page.contains("id=\"top-troncons\"") && page.contains("id=\"top-zones\""));
 
-    // A report exported while serving is served on the next request.
+    // A report exported while serving is served on the next request, and so are the
+    // statistics and list pages computed from its summary (read once before, so that a
+    // store with a summaries token has them cached).
+    let stats_url = "/stats?from=2026-03-03&to=2026-03-10";
+    let list_url = "/reports?from=2026-03-09&limit=5";
+    let total_on_the_10th = |stats: &serde_json::Value| {
+        stats["total_vehicules_paris"]["series"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["date"] == "2026-03-10")
+            .map(|p| p["value"].clone())
+    };
+    let stats_before = get(&api, stats_url).await;
+    assert_eq!(
+        get(&api, stats_url).await.body,
+        stats_before.body,
+        "the same answer without writes"
+    );
+    assert_ne!(total_on_the_10th(&stats_before.json()), Some(42.0.into()));
+    let list_before = get(&api, list_url).await;
+    assert_eq!(list_before.json()["count"], 2);
     let mut changed = newest.clone();
     changed.report.summary.total_vehicules_paris = 42;
     changed.timestamp = cityflow_core::Timestamp::parse("2026-03-12T06:00:00+00:00").unwrap();
@@ -399,6 +420,19 @@ async fn exercise(store: Arc<dyn ReportStore>) {
         fresh.header("last-modified"),
         "Thu, 12 Mar 2026 06:00:00 GMT"
     );
+    let stats_after = get(&api, stats_url).await;
+    assert_ne!(stats_after.header("etag"), stats_before.header("etag"));
+    assert_eq!(total_on_the_10th(&stats_after.json()), Some(42.0.into()));
+    let list_after = get(&api, list_url).await.json();
+    assert_eq!(list_after["reports"][1]["date"], "2026-03-10");
+    assert_eq!(
+        list_after["reports"][1]["summary"]["total_vehicules_paris"],
+        42
+    );
+    // A report removed leaves both on the next request.
+    store.delete(changed.date).await.unwrap();
+    assert_eq!(total_on_the_10th(&get(&api, stats_url).await.json()), None);
+    assert_eq!(get(&api, list_url).await.json()["count"], 1);
 }
 
 #[tokio::test]

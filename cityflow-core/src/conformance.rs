@@ -303,6 +303,7 @@ pub async fn report_store_suite(store: &dyn ReportStore) {
     assert!(store.list(DateRange::ALL).await.unwrap().is_empty());
 
     version_follows_writes(store).await;
+    summaries_version_follows_writes(store).await;
     summaries_follow_the_reports(store).await;
     newer_inputs_win(store).await;
     a_large_report_round_trips(store).await;
@@ -507,6 +508,44 @@ async fn version_follows_writes(store: &dyn ReportStore) {
         store.version(d).await.unwrap(),
         None,
         "[{name}] deleted, no token"
+    );
+}
+
+/// A store's token of the summaries of a range, when it has one, is stable without writes
+/// and changes with every write and removal of a report of the range.
+async fn summaries_version_follows_writes(store: &dyn ReportStore) {
+    let name = store.describe();
+    let (d1, d2) = (day("2031-04-01"), day("2031-04-02"));
+    let range = DateRange {
+        from: Some(d1),
+        to: Some(d2),
+    };
+    let token = || async { store.summaries_version(range).await.unwrap() };
+    store.put(&stored(d1, 1)).await.unwrap();
+    let first = token().await;
+    assert_eq!(token().await, first, "[{name}] stable without writes");
+    if first.is_none() {
+        return;
+    }
+    let mut seen = vec![first];
+    let mut expect_new = |now: Option<String>, what: &str| {
+        assert!(now.is_some(), "[{name}] a token after {what}");
+        assert!(!seen.contains(&now), "[{name}] {what} changes the token");
+        seen.push(now);
+    };
+    store.put(&stored(d2, 1)).await.unwrap();
+    expect_new(token().await, "a new report of the range");
+    store.put(&stored(d2, 2)).await.unwrap();
+    expect_new(token().await, "a report replaced");
+    store.put(&stored(d2, 2)).await.unwrap();
+    expect_new(token().await, "the same report written again");
+    store.delete(d1).await.unwrap();
+    expect_new(token().await, "a report removed");
+    store.delete(d2).await.unwrap();
+    let empty = token().await;
+    assert!(
+        !seen.contains(&empty),
+        "[{name}] the last report removed changes the token"
     );
 }
 

@@ -164,6 +164,16 @@ pub trait ReportStore: Send + Sync + fmt::Debug {
         Ok(None)
     }
 
+    /// A token that changes whenever any summary within `range` changes (a report of the
+    /// range written, replaced or removed), when the store can tell much more cheaply than
+    /// [`ReportStore::summaries`] (the files' year files: a `stat` each); `None` when it
+    /// cannot, or cannot be sure at this moment (a write in progress). Readers that cache
+    /// what they compute from summaries (the HTTP API's `/stats` and list) key it by this
+    /// token, taken before they read; with `None` they read. The default has no token.
+    async fn summaries_version(&self, _range: DateRange) -> Result<Option<String>> {
+        Ok(None)
+    }
+
     /// Removes the report of `date`. Removing a report that does not exist succeeds, so that
     /// deletes can be retried.
     async fn delete(&self, date: NaiveDate) -> Result<()>;

@@ -178,6 +178,11 @@ impl ReportStore for FsReportStore {
         .await
     }
 
+    async fn summaries_version(&self, range: DateRange) -> Result<Option<String>> {
+        let root = self.root.clone();
+        blocking(&self.root, move || SummaryIndex::new(&root).version(range)).await
+    }
+
     async fn summaries(&self, query: SummaryQuery) -> Result<Vec<ReportSummary>> {
         let root = self.root.clone();
         blocking(&self.root, move || {

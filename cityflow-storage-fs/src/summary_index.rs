@@ -18,7 +18,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use chrono::{Datelike, NaiveDate};
-use cityflow_core::{Error, ReportSummary, Result, StoredReport, SummaryQuery};
+use cityflow_core::{DateRange, Error, ReportSummary, Result, StoredReport, SummaryQuery};
 
 use crate::atomic::{io_error, write_atomic};
 
@@ -243,6 +243,61 @@ impl SummaryIndex {
             }
         }
         Ok(Some(found))
+    }
+
+    /// A token of the year files covering `range`: the year, inode, modification time and
+    /// size of each (a file is replaced by a rename, so every write gives a new inode).
+    /// `None` when the index has not been built or a write of the range is in progress (a
+    /// marker): the reports say then, not the year files.
+    pub(crate) fn version(&self, range: DateRange) -> Result<Option<String>> {
+        use std::os::unix::fs::MetadataExt;
+        let entries = match fs::read_dir(&self.dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(self.error(&self.dir, "list", e)),
+        };
+        let mut years = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| self.error(&self.dir, "list", e))?;
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if let Some(date) = name
+                .strip_prefix("pending_")
+                .and_then(|d| cityflow_core::parse_date(d).ok())
+            {
+                if range.contains(date) {
+                    return Ok(None);
+                }
+            } else if let Some(year) = name
+                .strip_prefix("daily_summaries_")
+                .and_then(|n| n.strip_suffix(".jsonl"))
+                .and_then(|y| y.parse::<i32>().ok())
+            {
+                if range.from.is_none_or(|f| year >= f.year())
+                    && range.to.is_none_or(|t| year <= t.year())
+                {
+                    years.push(year);
+                }
+            }
+        }
+        years.sort_unstable();
+        let mut token = String::from("v1");
+        for year in years {
+            let path = self.year_file(year);
+            match fs::metadata(&path) {
+                Ok(m) => token.push_str(&format!(
+                    ";{year}:{}-{}.{}-{}",
+                    m.ino(),
+                    m.mtime(),
+                    m.mtime_nsec(),
+                    m.len()
+                )),
+                // Removed since it was listed: a write just happened; read instead.
+                Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+                Err(e) => return Err(self.error(&path, "stat", e)),
+            }
+        }
+        Ok(Some(token))
     }
 
     /// The dates with a marker.

@@ -96,6 +96,16 @@ async fn the_summary_index_survives_a_killed_writer_and_older_directories() {
     assert!(index.join("daily_summaries_2025.jsonl").is_file());
     assert!(index.join("daily_summaries_2026.jsonl").is_file());
 
+    // The summaries' token: one per year file, so a year's answers keep theirs while
+    // another year is written.
+    let year_2025 = DateRange {
+        from: Some("2025-01-01".parse().unwrap()),
+        to: Some("2025-12-31".parse().unwrap()),
+    };
+    let token_2025 = store.summaries_version(year_2025).await.unwrap();
+    let token_all = store.summaries_version(DateRange::ALL).await.unwrap();
+    assert!(token_2025.is_some() && token_all.is_some());
+
     // Killed after writing the report of 2026-01-01, before its year file.
     let replaced = StoredReport::new(sample_report(days[1], 9), Timestamp::now());
     std::fs::write(index.join("pending_2026-01-01"), b"").unwrap();
@@ -105,6 +115,16 @@ async fn the_summary_index_survives_a_killed_writer_and_older_directories() {
     )
     .unwrap();
     written[1] = replaced;
+    assert_eq!(
+        store.summaries_version(DateRange::ALL).await.unwrap(),
+        None,
+        "no token while a date of the range is marked: its report says"
+    );
+    assert_eq!(
+        store.summaries_version(year_2025).await.unwrap(),
+        token_2025,
+        "a mark outside the range leaves the token"
+    );
     assert_eq!(
         store.summaries(all).await.unwrap(),
         summaries(&written),
@@ -122,9 +142,20 @@ async fn the_summary_index_survives_a_killed_writer_and_older_directories() {
         "repaired: {year}"
     );
     assert_eq!(store.summaries(all).await.unwrap(), summaries(&written));
+    let repaired = store.summaries_version(DateRange::ALL).await.unwrap();
+    assert!(repaired.is_some() && repaired != token_all, "{repaired:?}");
+    assert_eq!(
+        store.summaries_version(year_2025).await.unwrap(),
+        token_2025
+    );
 
     // A directory written before the index existed.
     std::fs::remove_dir_all(&index).unwrap();
+    assert_eq!(
+        store.summaries_version(DateRange::ALL).await.unwrap(),
+        None,
+        "no index, no token"
+    );
     assert_eq!(
         store.summaries(all).await.unwrap(),
         summaries(&written),
