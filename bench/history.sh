@@ -16,6 +16,7 @@
 #   bench/history.sh                          # 3 runs of 10 s per path, 16 connections
 #   BENCH_RUNS=1 BENCH_DURATION=5s bench/history.sh
 #   BENCH_STORES="files dynamodb" bench/history.sh
+#   BENCH_CONNECTIONS=2 BENCH_CITYFLOW=/tmp/cityflow bench/history.sh
 #
 # Needs wrk and /usr/bin/time (apt-get install wrk time). Servers, API and wrk share this
 # machine's cores: the figures are for this machine.
@@ -36,8 +37,13 @@ for tool in wrk curl; do
   command -v "$tool" >/dev/null || { echo "bench/history.sh: needs $tool (apt-get install $tool)" >&2; exit 1; }
 done
 
-cargo build --release -q -p cityflow-cli
-CITYFLOW="$PWD/target/release/cityflow"
+# BENCH_CITYFLOW: a cityflow binary already built (then nothing is built).
+if [[ -n "${BENCH_CITYFLOW:-}" ]]; then
+  CITYFLOW="$(realpath "$BENCH_CITYFLOW")"
+else
+  cargo build --release -q -p cityflow-cli
+  CITYFLOW="$PWD/target/release/cityflow"
+fi
 SERVICES_ONLY="mongodb dynamodb" scripts/services start >&2
 eval "$(scripts/services env)"
 MONGO_PY="$(ls -d .services/secantus-*/bin/python | head -n 1)"

@@ -53,7 +53,7 @@ pub use cache::etag_of;
 pub use config::{ApiConfig, ApiToken, API_VARIABLES};
 pub use openapi::openapi_json;
 pub use problem::{Problem, PROBLEM_JSON};
-pub use views::{DEFAULT_LATEST, MAX_RANGE_DAYS};
+pub use views::{DEFAULT_LATEST, MAX_RANGE_DAYS, SUMMARIES_PER_CALL};
 
 /// What every handler shares.
 #[derive(Debug, Clone)]

@@ -399,6 +399,10 @@ impl RangeQuery {
     }
 }
 
+/// The most summaries the API asks of the store in one call (each call has the store
+/// timeout).
+pub const SUMMARIES_PER_CALL: usize = 250;
+
 /// Reads the store, each call within `timeout`.
 #[derive(Debug, Clone)]
 pub struct Reader {
@@ -490,13 +494,28 @@ impl Reader {
         }
     }
 
-    /// One page of summaries, from the store's summary index.
+    /// One page of summaries, from the store's summary index: read by calls of at most
+    /// [`SUMMARIES_PER_CALL`], each within the store timeout (a call may take the store
+    /// several round trips: DynamoDB Local pages its index by about 130 items).
     pub async fn summaries(&self, query: SummaryQuery) -> Result<Vec<ReportSummary>, Problem> {
-        self.within(self.store.summaries(query)).await
+        let wanted = query.page_size();
+        let mut all = Vec::new();
+        let mut next = Some(query);
+        while let Some(mut call) = next {
+            call.limit = (wanted - all.len()).min(SUMMARIES_PER_CALL);
+            let page = self.within(self.store.summaries(call)).await?;
+            let full = page.len() >= call.limit;
+            next = match page.last() {
+                Some(last) if full && all.len() + page.len() < wanted => call.after(last.date),
+                _ => None,
+            };
+            all.extend(page);
+        }
+        Ok(all)
     }
 
     /// The summaries of `range`, or of the [`DEFAULT_LATEST`] most recent reports, oldest
-    /// first: page after page, each page within the timeout.
+    /// first: page after page, each store call within the timeout.
     pub async fn summaries_over(
         &self,
         range: Option<(NaiveDate, NaiveDate)>,

@@ -435,6 +435,64 @@ async fn exercise(store: Arc<dyn ReportStore>) {
     assert_eq!(get(&api, list_url).await.json()["count"], 1);
 }
 
+/// A page longer than one store call (the API reads the store by calls of at most
+/// `SUMMARIES_PER_CALL` summaries): every report of the range once, in order, on the page
+/// and through its cursor; `/stats` over more than one call likewise.
+#[tokio::test]
+async fn pages_longer_than_one_store_call() {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn ReportStore> = Arc::new(cityflow_storage_fs::FsReportStore::new(dir.path()));
+    let base = example_report();
+    let first = d("2024-01-01");
+    let count = 2 * cityflow_api::SUMMARIES_PER_CALL + 101;
+    let reports: Vec<_> = (0..count as u64)
+        .map(|i| {
+            let mut report = base.clone();
+            report.date = first + chrono::Days::new(i);
+            report.summary.total_vehicules_paris = i;
+            cityflow_core::StoredReport::new(report, cityflow_core::Timestamp::now())
+        })
+        .collect();
+    store_all(&store, &reports).await;
+    let api = router(store, ApiConfig::default());
+    let dates = |page: &serde_json::Value| -> Vec<String> {
+        page["reports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["date"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let expected: Vec<String> = reports.iter().map(|r| r.date.to_string()).collect();
+
+    let whole = get(&api, "/reports?limit=1000").await.json();
+    assert_eq!(whole["count"], count);
+    assert_eq!(dates(&whole), expected);
+    assert_eq!(whole["next"], serde_json::Value::Null);
+
+    let limit = cityflow_api::SUMMARIES_PER_CALL + 50;
+    let page = get(&api, &format!("/reports?limit={limit}")).await.json();
+    assert_eq!(dates(&page), expected[..limit]);
+    let cursor = page["next"].as_str().unwrap();
+    let rest = get(&api, &format!("/reports?limit={limit}&cursor={cursor}"))
+        .await
+        .json();
+    assert_eq!(dates(&rest), expected[limit..2 * limit]);
+
+    let last = reports.last().unwrap().date;
+    let stats = get(&api, &format!("/stats?from={first}&to={last}"))
+        .await
+        .json();
+    assert_eq!(stats["count"], count);
+    let series: Vec<f64> = stats["total_vehicules_paris"]["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["value"].as_f64().unwrap())
+        .collect();
+    assert_eq!(series, (0..count).map(|i| i as f64).collect::<Vec<_>>());
+}
+
 #[tokio::test]
 async fn every_route_against_the_file_store() {
     let dir = tempfile::tempdir().unwrap();

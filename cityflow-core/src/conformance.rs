@@ -525,6 +525,8 @@ async fn summaries_version_follows_writes(store: &dyn ReportStore) {
     let first = token().await;
     assert_eq!(token().await, first, "[{name}] stable without writes");
     if first.is_none() {
+        // No token: nothing more to check; leave the store empty for the next checks.
+        store.delete(d1).await.unwrap();
         return;
     }
     let mut seen = vec![first];
@@ -770,4 +772,43 @@ pub async fn blob_sink_suite(sink: &dyn BlobSink) {
         sink.delete(k).await.unwrap();
     }
     assert!(sink.list("").await.unwrap().is_empty());
+}
+
+/// A [`crate::SetupProgress`] that records what it is told, for tests of setup's long steps.
+#[derive(Debug, Default)]
+pub struct RecordedProgress {
+    /// Each step started: what, and its total.
+    pub steps: std::sync::Mutex<Vec<(String, u64)>>,
+    /// Reports done, over all steps.
+    pub advanced: std::sync::atomic::AtomicU64,
+    /// Steps finished.
+    pub finished: std::sync::atomic::AtomicU64,
+}
+
+impl RecordedProgress {
+    /// Asserts one step of `total` reports, each advanced once, then finished; `what` is in
+    /// its message.
+    pub fn assert_one_step(&self, what: &str, total: u64) {
+        use std::sync::atomic::Ordering::SeqCst;
+        let steps = self.steps.lock().unwrap().clone();
+        assert_eq!(steps.len(), 1, "one step: {steps:?}");
+        assert!(steps[0].0.contains(what), "{steps:?}");
+        assert_eq!(steps[0].1, total, "{steps:?}");
+        assert_eq!(self.advanced.load(SeqCst), total, "each report once");
+        assert_eq!(self.finished.load(SeqCst), 1, "finished once");
+    }
+}
+
+impl crate::SetupProgress for RecordedProgress {
+    fn start(&self, what: &str, total: u64) {
+        self.steps.lock().unwrap().push((what.to_string(), total));
+    }
+    fn advance(&self) {
+        self.advanced
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+    fn finish(&self) {
+        self.finished
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }

@@ -50,6 +50,6 @@ pub use model::{
 pub use render::render_csv;
 pub use store::{
     months_of, BlobKey, BlobSink, BlobSinkExt, DateRange, InputData, InputLocation, InputSource,
-    InputStream, ListedInput, ReportStore, ReportStoreExt, SetupAction, SummaryQuery,
-    CSV_CONTENT_TYPE, MAX_SUMMARY_PAGE,
+    InputStream, ListedInput, NoSetupProgress, ReportStore, ReportStoreExt, SetupAction,
+    SetupProgress, SummaryQuery, CSV_CONTENT_TYPE, MAX_SUMMARY_PAGE,
 };

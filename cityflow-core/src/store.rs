@@ -8,6 +8,7 @@
 //! traits [`ReportStoreExt`] and [`BlobSinkExt`], implemented for every store.
 
 use std::fmt;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -183,11 +184,39 @@ pub trait ReportStore: Send + Sync + fmt::Debug {
     fn describe(&self) -> String;
 
     /// Creates what the target needs (indexes, a table, a directory), idempotently, and says
-    /// what it created and what already existed. The default has nothing to do.
+    /// what it created and what already existed. [`ReportStore::setup_with_progress`],
+    /// saying nothing of its progress.
     async fn setup(&self) -> Result<Vec<SetupAction>> {
+        self.setup_with_progress(Arc::new(NoSetupProgress)).await
+    }
+
+    /// [`ReportStore::setup`], telling `progress` how far its long steps have gone (adding
+    /// summaries to the reports stored before the summary index, one report at a time).
+    /// Stores implement this one. The default has nothing to do.
+    async fn setup_with_progress(
+        &self,
+        _progress: Arc<dyn SetupProgress>,
+    ) -> Result<Vec<SetupAction>> {
         Ok(Vec::new())
     }
 }
+
+/// Where a long step of `setup` says how far it has gone: the CLI draws a progress bar,
+/// [`NoSetupProgress`] says nothing.
+pub trait SetupProgress: Send + Sync {
+    /// A step over `total` reports begins; `what` says what it does, with its target.
+    fn start(&self, _what: &str, _total: u64) {}
+    /// One more report of the step is done.
+    fn advance(&self) {}
+    /// The step is over.
+    fn finish(&self) {}
+}
+
+/// Progress that goes nowhere.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoSetupProgress;
+
+impl SetupProgress for NoSetupProgress {}
 
 /// One resource handled by `setup`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -16,7 +17,7 @@ use aws_sdk_dynamodb::types::{
 use chrono::NaiveDate;
 use cityflow_core::{
     report_id, DailyReport, DateRange, Error, ReportStore, ReportSummary, Result, SetupAction,
-    StoredReport, SummaryQuery, Timestamp,
+    SetupProgress, StoredReport, SummaryQuery, Timestamp,
 };
 use tokio::sync::OnceCell;
 
@@ -438,7 +439,7 @@ impl DynamoReportStore {
     /// earlier version: a `Scan` of those items, once, in setup. Idempotent and safe beside
     /// writers: each update applies only while the item is still the one read. Returns how
     /// many items it updated.
-    pub async fn add_missing_summaries(&self) -> Result<u64> {
+    pub async fn add_missing_summaries(&self, progress: &dyn SetupProgress) -> Result<u64> {
         let client = self.client().await;
         let mut dates = Vec::new();
         let mut start: Option<HashMap<String, AttributeValue>> = None;
@@ -467,11 +468,21 @@ impl DynamoReportStore {
             }
         }
         let total = dates.len();
+        if total > 0 {
+            progress.start(
+                &format!("adding summaries in {}", self.describe()),
+                total as u64,
+            );
+        }
         let mut added = 0;
         for (i, date) in dates.into_iter().enumerate() {
             let stored = match self.get(date).await {
                 Ok(stored) => stored,
-                Err(e) if e.kind() == cityflow_core::ErrorKind::NotFound => continue,
+                // Removed meanwhile.
+                Err(e) if e.kind() == cityflow_core::ErrorKind::NotFound => {
+                    progress.advance();
+                    continue;
+                }
                 Err(e) => return Err(e),
             };
             let summary = serde_dynamo::to_attribute_value(ReportSummary::of(&stored))
@@ -496,6 +507,7 @@ impl DynamoReportStore {
                 Err(e) if e.code() == Some("ConditionalCheckFailedException") => {}
                 Err(e) => return Err(self.error(e, &format!("add the summary of {date}"))),
             }
+            progress.advance();
             if (i + 1) % 100 == 0 || i + 1 == total {
                 tracing::info!(
                     done = i + 1,
@@ -503,6 +515,9 @@ impl DynamoReportStore {
                     "adding the summaries of stored reports"
                 );
             }
+        }
+        if total > 0 {
+            progress.finish();
         }
         Ok(added)
     }
@@ -675,7 +690,10 @@ impl ReportStore for DynamoReportStore {
     }
 
     /// Creates the table (on-demand billing), waits until it is ACTIVE, enables TTL on `ttl`.
-    async fn setup(&self) -> Result<Vec<SetupAction>> {
+    async fn setup_with_progress(
+        &self,
+        progress: Arc<dyn SetupProgress>,
+    ) -> Result<Vec<SetupAction>> {
         let table = &self.config.dynamodb_table;
         let client = self.client().await;
         let mut actions = Vec::new();
@@ -720,7 +738,7 @@ impl ReportStore for DynamoReportStore {
             created: index.created || table_created,
             ..index
         });
-        let added = self.add_missing_summaries().await?;
+        let added = self.add_missing_summaries(&*progress).await?;
         let summaries = format!("report summaries in {}", self.describe());
         actions.push(if added > 0 {
             SetupAction::created(format!("{summaries} ({added} added)"))

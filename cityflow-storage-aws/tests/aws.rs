@@ -418,7 +418,9 @@ async fn dynamodb_setup_adds_the_summaries_of_items_written_before_them() {
         Vec::<chrono::NaiveDate>::new(),
         "before: not in the index"
     );
-    let actions = store.setup().await.unwrap();
+    let progress = std::sync::Arc::new(cityflow_core::conformance::RecordedProgress::default());
+    let actions = store.setup_with_progress(progress.clone()).await.unwrap();
+    progress.assert_one_step("adding summaries", 3);
     let by_resource = |needle: &str| {
         actions
             .iter()

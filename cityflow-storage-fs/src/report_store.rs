@@ -2,12 +2,13 @@
 //! `ROOT/.summaries/` (see [`crate::summary_index`]).
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use cityflow_core::{
-    report_id, DateRange, Error, ReportStore, ReportSummary, Result, SetupAction, StoredReport,
-    SummaryQuery,
+    report_id, DateRange, Error, ReportStore, ReportSummary, Result, SetupAction, SetupProgress,
+    StoredReport, SummaryQuery,
 };
 
 use crate::atomic::{blocking, ensure_dir, io_error, write_atomic};
@@ -251,7 +252,10 @@ impl ReportStore for FsReportStore {
 
     /// The directory, and the summary index: built from the reports when it does not exist
     /// (a directory written before it did), repaired where a killed writer left it behind.
-    async fn setup(&self) -> Result<Vec<SetupAction>> {
+    async fn setup_with_progress(
+        &self,
+        progress: Arc<dyn SetupProgress>,
+    ) -> Result<Vec<SetupAction>> {
         let mut actions = vec![ensure_dir(&self.root).await?];
         let root = self.root.clone();
         actions.push(
@@ -269,7 +273,7 @@ impl ReportStore for FsReportStore {
                     index.prepare(|| Ok(dates.clone()))?;
                     return Ok(SetupAction::existing(resource(dates.len())));
                 }
-                let indexed = index.build(&dates)?;
+                let indexed = index.build(&dates, &*progress)?;
                 Ok(SetupAction::created(resource(indexed)))
             })
             .await?,

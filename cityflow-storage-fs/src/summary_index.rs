@@ -18,7 +18,10 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use chrono::{Datelike, NaiveDate};
-use cityflow_core::{DateRange, Error, ReportSummary, Result, StoredReport, SummaryQuery};
+use cityflow_core::{
+    DateRange, Error, NoSetupProgress, ReportSummary, Result, SetupProgress, StoredReport,
+    SummaryQuery,
+};
 
 use crate::atomic::{io_error, write_atomic};
 
@@ -81,7 +84,7 @@ impl SummaryIndex {
                     "building the summary index of the reports already stored"
                 );
             }
-            return self.build(&reports).map(|_| ());
+            return self.build(&reports, &NoSetupProgress).map(|_| ());
         }
         for date in self.pending()? {
             let summary = self.summary_from_report(date)?;
@@ -92,8 +95,13 @@ impl SummaryIndex {
     }
 
     /// Builds the whole index from the reports of `reports` aside, then renames it into
-    /// place; returns how many reports it indexed. Under the directory's lock.
-    pub(crate) fn build(&self, reports: &[NaiveDate]) -> Result<usize> {
+    /// place; returns how many reports it indexed. Under the directory's lock. Each report
+    /// read is one step of `progress`.
+    pub(crate) fn build(
+        &self,
+        reports: &[NaiveDate],
+        progress: &dyn SetupProgress,
+    ) -> Result<usize> {
         let staging = self
             .root
             .join(format!("{INDEX_DIR}.building-{}", std::process::id()));
@@ -101,6 +109,12 @@ impl SummaryIndex {
         fs::create_dir_all(&staging).map_err(|e| self.error(&staging, "create", e))?;
         let mut years: BTreeMap<i32, YearLines> = BTreeMap::new();
         let mut indexed = 0;
+        if !reports.is_empty() {
+            progress.start(
+                &format!("indexing the reports of {}", self.root.display()),
+                reports.len() as u64,
+            );
+        }
         for &date in reports {
             if let Some(summary) = self.summary_from_report(date)? {
                 years
@@ -109,6 +123,10 @@ impl SummaryIndex {
                     .insert(date, line_of(&summary, &self.dir)?);
                 indexed += 1;
             }
+            progress.advance();
+        }
+        if !reports.is_empty() {
+            progress.finish();
         }
         for (year, lines) in &years {
             let path = staging.join(format!("daily_summaries_{year:04}.jsonl"));

@@ -161,7 +161,9 @@ async fn the_summary_index_survives_a_killed_writer_and_older_directories() {
         summaries(&written),
         "read from the reports meanwhile"
     );
-    let actions = store.setup().await.unwrap();
+    let progress = std::sync::Arc::new(cityflow_core::conformance::RecordedProgress::default());
+    let actions = store.setup_with_progress(progress.clone()).await.unwrap();
+    progress.assert_one_step("indexing the reports", 4);
     assert!(
         actions.iter().any(|a| a.created
             && a.resource.contains("summary index")

@@ -1,11 +1,13 @@
 //! JSON reports as MongoDB documents, one per date.
 
 use std::future::IntoFuture;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use cityflow_core::{
-    DateRange, Error, ReportStore, ReportSummary, Result, SetupAction, StoredReport, SummaryQuery,
+    DateRange, Error, ReportStore, ReportSummary, Result, SetupAction, SetupProgress, StoredReport,
+    SummaryQuery,
 };
 use futures_util::TryStreamExt;
 use mongodb::bson::{self, doc, Document};
@@ -261,7 +263,7 @@ impl MongoReportStore {
     /// Adds its summary to every document stored without one (by an earlier version),
     /// idempotently: each update applies only while the document is still the one read, so
     /// a newer report written meanwhile keeps its own. Returns how many it added.
-    pub async fn add_missing_summaries(&self) -> Result<u64> {
+    pub async fn add_missing_summaries(&self, progress: &dyn SetupProgress) -> Result<u64> {
         let coll = self.collection().await?;
         let missing: Vec<Document> = self
             .bounded("find the reports without a summary", || async {
@@ -273,12 +275,22 @@ impl MongoReportStore {
             })
             .await?;
         let total = missing.len();
+        if total > 0 {
+            progress.start(
+                &format!("adding summaries on {}", self.describe()),
+                total as u64,
+            );
+        }
         let mut added = 0;
         for (i, d) in missing.iter().enumerate() {
             let date = self.date_of(d)?;
             let stored = match self.get(date).await {
                 Ok(stored) => stored,
-                Err(e) if e.kind() == cityflow_core::ErrorKind::NotFound => continue,
+                // Removed meanwhile.
+                Err(e) if e.kind() == cityflow_core::ErrorKind::NotFound => {
+                    progress.advance();
+                    continue;
+                }
                 Err(e) => return Err(e),
             };
             let summary =
@@ -300,6 +312,7 @@ impl MongoReportStore {
                 })
                 .await?;
             added += result.modified_count;
+            progress.advance();
             if (i + 1) % 100 == 0 || i + 1 == total {
                 tracing::info!(
                     done = i + 1,
@@ -307,6 +320,9 @@ impl MongoReportStore {
                     "adding the summaries of stored reports"
                 );
             }
+        }
+        if total > 0 {
+            progress.finish();
         }
         Ok(added)
     }
@@ -541,7 +557,10 @@ impl ReportStore for MongoReportStore {
     }
 
     /// The unique indexes, then the summaries of reports stored without one.
-    async fn setup(&self) -> Result<Vec<SetupAction>> {
+    async fn setup_with_progress(
+        &self,
+        progress: Arc<dyn SetupProgress>,
+    ) -> Result<Vec<SetupAction>> {
         let setup = self.ensure_indexes().await?;
         let on = |name: &String| format!("unique index {name} on {}", self.describe());
         let mut actions: Vec<SetupAction> = setup
@@ -550,7 +569,7 @@ impl ReportStore for MongoReportStore {
             .map(|n| SetupAction::created(on(n)))
             .chain(setup.existing.iter().map(|n| SetupAction::existing(on(n))))
             .collect();
-        let added = self.add_missing_summaries().await?;
+        let added = self.add_missing_summaries(&*progress).await?;
         let resource = format!("report summaries on {}", self.describe());
         actions.push(if added > 0 {
             SetupAction::created(format!("{resource} ({added} added)"))

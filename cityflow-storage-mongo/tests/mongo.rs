@@ -282,7 +282,9 @@ async fn setup_adds_the_summaries_of_documents_stored_before_them() {
         expected,
         "read from the reports meanwhile"
     );
-    let actions = store.setup().await.unwrap();
+    let progress = std::sync::Arc::new(cityflow_core::conformance::RecordedProgress::default());
+    let actions = store.setup_with_progress(progress.clone()).await.unwrap();
+    progress.assert_one_step("adding summaries", 3);
     let summaries = actions
         .iter()
         .find(|a| a.resource.contains("summaries"))
