@@ -498,7 +498,16 @@ impl Reader {
     /// [`SUMMARIES_PER_CALL`], each within the store timeout (a call may take the store
     /// several round trips: DynamoDB Local pages its index by about 130 items).
     pub async fn summaries(&self, query: SummaryQuery) -> Result<Vec<ReportSummary>, Problem> {
-        let wanted = query.page_size();
+        self.summaries_up_to(query, query.page_size()).await
+    }
+
+    /// The first `wanted` summaries of `query` (all of them with `usize::MAX`), by store
+    /// calls of at most [`SUMMARIES_PER_CALL`], each within the timeout.
+    async fn summaries_up_to(
+        &self,
+        query: SummaryQuery,
+        wanted: usize,
+    ) -> Result<Vec<ReportSummary>, Problem> {
         let mut all = Vec::new();
         let mut next = Some(query);
         while let Some(mut call) = next {
@@ -531,18 +540,11 @@ impl Reader {
             from: Some(from),
             to: Some(to),
         };
-        let mut all = Vec::new();
-        let mut query = Some(SummaryQuery::oldest_first(range, MAX_SUMMARY_PAGE));
-        while let Some(q) = query {
-            let page = self.summaries(q).await?;
-            let full = page.len() >= q.page_size();
-            query = match page.last() {
-                Some(last) if full => q.after(last.date),
-                _ => None,
-            };
-            all.extend(page);
-        }
-        Ok(all)
+        self.summaries_up_to(
+            SummaryQuery::oldest_first(range, SUMMARIES_PER_CALL),
+            usize::MAX,
+        )
+        .await
     }
 
     /// The newest report date; 404 when the store holds none.

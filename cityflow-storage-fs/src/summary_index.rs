@@ -36,6 +36,13 @@ pub(crate) struct SummaryIndex {
     dir: PathBuf,
 }
 
+/// What the index's directory holds: the years of its year files, the dates of its markers.
+#[derive(Debug, Default)]
+struct Listing {
+    years: Vec<i32>,
+    pending: Vec<NaiveDate>,
+}
+
 /// The summaries of one year, by date, each as its JSON line.
 type YearLines = BTreeMap<NaiveDate, String>;
 
@@ -181,32 +188,12 @@ impl SummaryIndex {
 
     /// The summaries `query` asks for; `None` when the index has not been built.
     pub(crate) fn query(&self, query: SummaryQuery) -> Result<Option<Vec<ReportSummary>>> {
-        let entries = match fs::read_dir(&self.dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(self.error(&self.dir, "list", e)),
+        let Some(listing) = self.listing()? else {
+            return Ok(None);
         };
-        let mut years = Vec::new();
-        let mut pending = Vec::new();
-        for entry in entries {
-            let entry = entry.map_err(|e| self.error(&self.dir, "list", e))?;
-            let name = entry.file_name();
-            let Some(name) = name.to_str() else { continue };
-            if let Some(year) = name
-                .strip_prefix("daily_summaries_")
-                .and_then(|n| n.strip_suffix(".jsonl"))
-                .and_then(|y| y.parse::<i32>().ok())
-            {
-                years.push(year);
-            } else if let Some(date) = name
-                .strip_prefix("pending_")
-                .and_then(|d| cityflow_core::parse_date(d).ok())
-            {
-                if query.range.contains(date) {
-                    pending.push(date);
-                }
-            }
-        }
+        let mut years = listing.years;
+        let mut pending = listing.pending;
+        pending.retain(|d| query.range.contains(*d));
         let range = query.range;
         years.retain(|y| {
             range.from.is_none_or(|f| *y >= f.year()) && range.to.is_none_or(|t| *y <= t.year())
@@ -269,35 +256,16 @@ impl SummaryIndex {
     /// marker): the reports say then, not the year files.
     pub(crate) fn version(&self, range: DateRange) -> Result<Option<String>> {
         use std::os::unix::fs::MetadataExt;
-        let entries = match fs::read_dir(&self.dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(self.error(&self.dir, "list", e)),
+        let Some(listing) = self.listing()? else {
+            return Ok(None);
         };
-        let mut years = Vec::new();
-        for entry in entries {
-            let entry = entry.map_err(|e| self.error(&self.dir, "list", e))?;
-            let name = entry.file_name();
-            let Some(name) = name.to_str() else { continue };
-            if let Some(date) = name
-                .strip_prefix("pending_")
-                .and_then(|d| cityflow_core::parse_date(d).ok())
-            {
-                if range.contains(date) {
-                    return Ok(None);
-                }
-            } else if let Some(year) = name
-                .strip_prefix("daily_summaries_")
-                .and_then(|n| n.strip_suffix(".jsonl"))
-                .and_then(|y| y.parse::<i32>().ok())
-            {
-                if range.from.is_none_or(|f| year >= f.year())
-                    && range.to.is_none_or(|t| year <= t.year())
-                {
-                    years.push(year);
-                }
-            }
+        if listing.pending.iter().any(|d| range.contains(*d)) {
+            return Ok(None);
         }
+        let mut years = listing.years;
+        years.retain(|y| {
+            range.from.is_none_or(|f| *y >= f.year()) && range.to.is_none_or(|t| *y <= t.year())
+        });
         years.sort_unstable();
         let mut token = String::from("v1");
         for year in years {
@@ -320,20 +288,36 @@ impl SummaryIndex {
 
     /// The dates with a marker.
     fn pending(&self) -> Result<Vec<NaiveDate>> {
-        let entries = fs::read_dir(&self.dir).map_err(|e| self.error(&self.dir, "list", e))?;
-        let mut dates = Vec::new();
+        Ok(self.listing()?.map(|l| l.pending).unwrap_or_default())
+    }
+
+    /// The year files and markers in the index's directory; `None` when it has not been
+    /// built.
+    fn listing(&self) -> Result<Option<Listing>> {
+        let entries = match fs::read_dir(&self.dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(self.error(&self.dir, "list", e)),
+        };
+        let mut listing = Listing::default();
         for entry in entries {
             let entry = entry.map_err(|e| self.error(&self.dir, "list", e))?;
-            if let Some(date) = entry
-                .file_name()
-                .to_str()
-                .and_then(|n| n.strip_prefix("pending_"))
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if let Some(year) = name
+                .strip_prefix("daily_summaries_")
+                .and_then(|n| n.strip_suffix(".jsonl"))
+                .and_then(|y| y.parse::<i32>().ok())
+            {
+                listing.years.push(year);
+            } else if let Some(date) = name
+                .strip_prefix("pending_")
                 .and_then(|d| cityflow_core::parse_date(d).ok())
             {
-                dates.push(date);
+                listing.pending.push(date);
             }
         }
-        Ok(dates)
+        Ok(Some(listing))
     }
 
     /// The summary of the report stored for `date`, read from the report; `None` when there
